@@ -133,11 +133,10 @@ def _batches(reader, stats, ctx, options, forced, custom) -> Iterator[EventBatch
         events, held = _parse_chunk(lines, first, plan, ctx, hold_last=not is_last and len(carry.lines) < size)
         carry = _Carry(lines[len(lines) - held:] if held else [], first + len(lines) - held, carry.last_time)
         events = _finish(events, reader.source, stats, carry, options)
-        if pending is not None and (len(events) or is_last):
-            yield EventBatch(stats, pending, last=False)
-            pending = None
         if len(events):
-            pending = events if pending is None else pd.concat([pending, events])
+            if pending is not None:
+                yield EventBatch(stats, pending, last=False)
+            pending = events
     zone = ctx.zone_assumed
     stats.timezone_assumed = zone
     yield EventBatch(stats, pending if pending is not None else _empty_events(), last=True)
@@ -208,7 +207,9 @@ def _finish(events: pd.DataFrame, source: Source, stats: SourceStats, carry: _Ca
         first, last = times.min().to_pydatetime(), times.max().to_pydatetime()
         stats.first_time = first if stats.first_time is None else min(stats.first_time, first)
         stats.last_time = last if stats.last_time is None else max(stats.last_time, last)
-    extra = [c for c in events.columns if c not in EVENT_COLUMNS and c == "trace_id"]
+    extra = ["trace_id"] if "trace_id" in events.columns else []
+    if extra:
+        events["trace_id"] = events["trace_id"].fillna("").astype("str")
     return events[list(EVENT_COLUMNS) + extra].reset_index(drop=True)
 
 

@@ -21,6 +21,8 @@ CONTINUATION = (
     r"|---? End of (?:inner exception )?stack trace"  # .NET
     r"|[^\s:]+:\d+:in [`'])"                        # Ruby
 )
+# Lines without a header that nevertheless open an event of their own: a crash's first line.
+STARTS = r"^(?:panic: |fatal error: |Exception in thread |Unhandled [Ee]xception|Traceback \(most recent call last\):$)"
 # Lines that continue an event only right after a continuation line: the exception line closing a Python
 # traceback, a Go frame's function line, `exit status 2`.
 AFTER_CONTINUATION = (
@@ -35,7 +37,11 @@ def continuation_mask(text: pd.Series, parsed: pd.Series, fold_unparsed: bool) -
     """True for lines that belong to the event above. The first line never does (it opens the chunk)."""
     unparsed = ~parsed.astype(bool)
     looks = text.str.contains(CONTINUATION, regex=True, na=False)
-    mask = unparsed & (looks | fold_unparsed)
+    opens = text.str.contains(STARTS, regex=True, na=False)
+    previous_opened_here = parsed.shift(1, fill_value=True)
+    # A bare "Traceback" right under a header line belongs to it (logger.exception); elsewhere it opens a crash.
+    opens &= ~(text.str.startswith("Traceback") & previous_opened_here.astype(bool))
+    mask = unparsed & (looks | fold_unparsed) & ~opens
     if not fold_unparsed:
         after = unparsed & text.str.contains(AFTER_CONTINUATION, regex=True, na=False)
         for _ in range(3):  # a closing line may follow another such line (Go: frame line then file line)

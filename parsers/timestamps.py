@@ -155,9 +155,9 @@ def _yearless(text: pd.Series, months: pd.Series, fmt: str, ctx: TimeContext) ->
 
 def _epoch(text: pd.Series) -> pd.Series:
     # Integer arithmetic: float nanoseconds since 1970 lose the last digits.
-    parts = text.str.split(".", n=1)
-    whole = parts.str[0]
-    fraction = parts.str[1].fillna("").str.slice(0, 9).str.pad(9, side="right", fillchar="0")
+    parts = text.str.extract(r"^(?P<whole>\d+)(?:\.(?P<fraction>\d*))?$")
+    whole = parts["whole"].fillna("").astype("str")
+    fraction = parts["fraction"].fillna("").astype("str").str.slice(0, 9).str.pad(9, side="right", fillchar="0")
     digits = whole.str.len()
     scale = digits.map({10: 10**9, 13: 10**6, 16: 10**3, 19: 1}).fillna(10**9).astype("int64")
     seconds_fraction = pd.to_numeric(fraction, errors="coerce").fillna(0).astype("int64").where(digits == 10, 0)

@@ -10,6 +10,7 @@ _ISO = SPEC_BY_NAME["iso"].regex
 _SYSLOG_TS = SPEC_BY_NAME["syslog"].regex
 _CTIME = SPEC_BY_NAME["ctime"].regex
 _LEVEL = r"(?P<level>" + LEVEL_REGEX + r")"
+_HOST = r"(?!(?:" + LEVEL_REGEX + r")\s)(?P<host>\S+)"  # not `time LEVEL name: msg`, which is no syslog
 _PROGRAM = r"(?P<service>[^\s:\[\]]+?)(?:\[(?P<pid>\d+)\])?:"
 
 BUILTIN_FORMATS: tuple[RegexFormat, ...] = (
@@ -22,13 +23,13 @@ BUILTIN_FORMATS: tuple[RegexFormat, ...] = (
     ),
     RegexFormat(
         "syslog",
-        r"^(?:<(?P<pri>\d{1,3})>)?(?P<time>" + _SYSLOG_TS + r") (?P<host>\S+) " + _PROGRAM + r" ?(?P<message>.*)$",
+        r"^(?:<(?P<pri>\d{1,3})>)?(?P<time>" + _SYSLOG_TS + r") " + _HOST + " " + _PROGRAM + r" ?(?P<message>.*)$",
         "syslog",
         "RFC 3164 / BSD syslog (year-less)",
     ),
     RegexFormat(
         "syslog_iso",
-        r"^(?:<(?P<pri>\d{1,3})>)?(?P<time>" + _ISO + r") (?P<host>\S+) " + _PROGRAM + r" ?(?P<message>.*)$",
+        r"^(?:<(?P<pri>\d{1,3})>)?(?P<time>" + _ISO + r") " + _HOST + " " + _PROGRAM + r" ?(?P<message>.*)$",
         "iso",
         "syslog with ISO timestamps (rsyslog high precision, journalctl -o short-iso)",
     ),

@@ -52,8 +52,12 @@ def _as_text(value) -> str:
     if isinstance(value, str):
         return value
     if isinstance(value, dict):
-        parts = [value.get(k) for k in ("type", "kind", "message", "msg", "stack", "stack_trace") if value.get(k)]
-        return "\n".join(str(p) for p in parts) if parts else json.dumps(value, sort_keys=True)
+        # An error object: its stack says it all (it repeats type and message); else "type: message".
+        stack = value.get("stack") or value.get("stack_trace") or value.get("stacktrace")
+        if stack:
+            return _as_text(stack)
+        parts = [str(value[k]) for k in ("type", "kind", "message", "msg") if value.get(k)]
+        return ": ".join(parts) if parts else json.dumps(value, sort_keys=True)
     if isinstance(value, list):
         return "\n".join(_as_text(v) for v in value)
     return str(value)
