@@ -86,6 +86,7 @@ def analyze(
     redact_pii: Annotated[bool, typer.Option("--redact-pii", help="Also mask e-mail addresses and IP addresses.")] = False,
     max_commits: Annotated[int, typer.Option("--max-commits", min=1, metavar="N", help="At most this many commits are read from the repository's history.")] = 5000,
     state: StateOpt = None,
+    health: Annotated[bool, typer.Option("--health", help="Only print per-file diagnostics (formats, line counts, shapes of unparsed lines, time range, zones) with no log content, safe to paste into a bug report.")] = False,
     quiet: QuietOpt = False,
 ) -> None:
     """Analyse an incident's logs (and the system's repository) and write the postmortem draft."""
@@ -98,6 +99,9 @@ def analyze(
         parse=_parse_options(zone, year, log_format, config, _time(since, zone, "--since"), _time(until, zone, "--until")),
         max_commits=max_commits,
     )
+    if health:
+        _run(lambda: _print_health(paths, options.parse, json_out))
+        return
     if out is None and json_out is None:
         out = Path("logrca-report")
     _run(lambda: _analyze_and_write(paths, options, out, json_out, report_formats, template, not no_redact, redact_pii, quiet))
@@ -197,6 +201,21 @@ def _analyze_and_write(paths, options, out, json_out, report_formats, template, 
         written.append(_write_text(Path(json_out), render_json(findings, redact, redact_pii)))
     if not quiet:
         print_summary(findings, written, console)
+
+
+def _print_health(paths, parse_options: ParseOptions, json_out: str | None) -> None:
+    from analyzer.console import print_health
+    from analyzer.health import collect_health, health_table
+    from parsers.ingest import read_logs
+
+    rows = health_table(collect_health(read_logs(paths, parse_options)))
+    if json_out is not None:
+        import json
+
+        text = json.dumps(rows, indent=2, ensure_ascii=False)
+        sys.stdout.write(text + "\n") if json_out == "-" else _write_text(Path(json_out), text)
+        return
+    print_health(rows, Console())
 
 
 def _analyze_options(**kwargs):

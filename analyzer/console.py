@@ -56,3 +56,28 @@ def print_templates(summary, console: Console, limit: int) -> None:
         console.print(f"assignments written to {summary.assignments_path}")
     if len(summary.templates) > limit:
         console.print(f"[dim]{len(summary.templates) - limit:,} more templates not shown (--limit)[/]")
+
+
+def print_health(rows: list[dict], console: Console) -> None:
+    """`--health`: one block per file; names, counts, times and shapes only."""
+    for row in rows:
+        table = Table(title=escape(row["path"]), show_header=False, title_justify="left")
+        table.add_column("what", style="dim")
+        table.add_column("value", overflow="fold")
+        table.add_row("service / format", escape(f"{row['service']} / {row['format']}"))
+        if len(row["formats"]) > 1:
+            table.add_row("formats", escape(", ".join(f"{k}: {v:,}" for k, v in row["formats"].items())))
+        table.add_row("lines / events", f"{row['lines']:,} / {row['events']:,} ({row['multiline_events']:,} multi-line)")
+        table.add_row("unparsed / skipped", f"{row['lines_unparsed']:,} / {row['lines_skipped']:,}")
+        table.add_row("without time", f"{row['lines_without_time']:,}")
+        table.add_row("time range", f"{row['first_time'] or '-'} .. {row['last_time'] or '-'}")
+        table.add_row("zone assumed", escape(row["timezone_assumed"] or "none (zones in the log)"))
+        if row["bytes_undecodable"]:
+            table.add_row("undecodable bytes", f"{row['bytes_undecodable']:,}")
+        for shape, count in row["unparsed_shapes"].items():
+            table.add_row("unparsed shape", escape(f"{count:>7,}  {shape}"))
+        for reason, count in row["skipped_reasons"].items():
+            table.add_row("skipped", escape(f"{count:,} lines: {reason}"))
+        for warning in row["warnings"]:
+            table.add_row("warning", escape(warning))
+        console.print(table)
