@@ -13,6 +13,7 @@ boundary still folds into one event.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
@@ -121,6 +122,7 @@ def _batches(reader, stats, ctx, options, forced, custom) -> Iterator[EventBatch
     carry = _Carry([], 1)
     pending: pd.DataFrame | None = None  # one batch held so the last one can say last=True
     next_line = 1
+    formats_read: Counter[str] = Counter()  # the source's format is the one that read most of its lines
     for new_lines, is_last in _chunks(reader, size):
         if plan is None:
             plan = plan_formats(new_lines, ctx, forced, custom)
@@ -132,13 +134,20 @@ def _batches(reader, stats, ctx, options, forced, custom) -> Iterator[EventBatch
         next_line += len(new_lines)
         events, held = _parse_chunk(lines, first, plan, ctx, hold_last=not is_last and len(carry.lines) < size)
         carry = _Carry(lines[len(lines) - held:] if held else [], first + len(lines) - held, carry.last_time)
+        formats_read.update(events.groupby("format", sort=False)["lines"].sum().to_dict())
         events = _finish(events, reader.source, stats, carry, options)
         if len(events):
             if pending is not None:
                 yield EventBatch(stats, pending, last=False)
             pending = events
-    zone = ctx.zone_assumed
-    stats.timezone_assumed = zone
+    stats.timezone_assumed = ctx.zone_assumed
+    if len(formats_read) > 1:
+        formats_read.pop(_UNKNOWN, None)  # lines no format read do not make the file's format "unknown"
+    if formats_read:
+        stats.format = formats_read.most_common(1)[0][0]
+        if len(formats_read) > 1:
+            shares = ", ".join(f"{name} {lines}" for name, lines in formats_read.most_common())
+            stats.warnings.append(f"the file mixes formats (lines read as: {shares})")
     yield EventBatch(stats, pending if pending is not None else _empty_events(), last=True)
 
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from parsers.formats.vector_re import search
+
 # Lines that continue the event above whatever the file's format: stack frames and trace headers of Java,
 # Python, Go, Node, .NET and Ruby, and indented or blank lines.
 CONTINUATION = (
@@ -36,14 +38,14 @@ AFTER_CONTINUATION = (
 def continuation_mask(text: pd.Series, parsed: pd.Series, fold_unparsed: bool) -> pd.Series:
     """True for lines that belong to the event above. The first line never does (it opens the chunk)."""
     unparsed = ~parsed.astype(bool)
-    looks = text.str.contains(CONTINUATION, regex=True, na=False)
-    opens = text.str.contains(STARTS, regex=True, na=False)
+    looks = search(text, CONTINUATION)
+    opens = search(text, STARTS)
     previous_opened_here = parsed.shift(1, fill_value=True)
     # A bare "Traceback" right under a header line belongs to it (logger.exception); elsewhere it opens a crash.
     opens &= ~(text.str.startswith("Traceback") & previous_opened_here.astype(bool))
     mask = unparsed & (looks | fold_unparsed) & ~opens
     if not fold_unparsed:
-        after = unparsed & text.str.contains(AFTER_CONTINUATION, regex=True, na=False)
+        after = unparsed & search(text, AFTER_CONTINUATION)
         for _ in range(3):  # a closing line may follow another such line (Go: frame line then file line)
             mask = mask | (after & mask.shift(1, fill_value=False))
     if len(mask):

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 import pandas as pd
 
 from parsers.formats.base import empty_fields
+from parsers.formats.vector_re import extract, replace
 from parsers.formats.levels import LEVEL_REGEX, normalise_levels
 from parsers.timestamps import SPEC_BY_NAME, SPECS, TimeContext, parse_times
 
@@ -153,9 +154,11 @@ class LearnedFormat:
                 roles["host"] = after
         return roles
 
+    def count(self, lines: pd.Series) -> int:
+        return len(extract(lines, self.regex))
+
     def parse(self, lines: pd.Series, ctx: TimeContext) -> pd.DataFrame:
-        groups = lines.str.extract(self.regex)
-        groups = groups[groups["message"].notna()]
+        groups = extract(lines, self.regex)
         out = empty_fields(groups.index)
         if groups.empty:
             return out
@@ -168,7 +171,7 @@ class LearnedFormat:
             out["level"] = normalise_levels(groups[f"f{roles['level']}"])
         if "logger" in roles:
             text = groups[f"f{roles['logger']}"].fillna("").astype("str")
-            out["logger"] = text.str.replace(r"^\[|\]?:?$", "", regex=True).str.replace(r"\[\d+\]$", "", regex=True)
+            out["logger"] = replace(replace(text, r"^\[|\]?:?$", ""), r"\[\d+\]$", "")
         if "host" in roles:
             out["host"] = groups[f"f{roles['host']}"].fillna("").astype("str")
         out["message"] = groups["message"].astype("str").str.strip()
