@@ -18,12 +18,14 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 import pandas as pd
+import pyarrow as pa
 
 from parsers.config import load_custom_formats
 from parsers.discovery import STDIN, LineReader, Source, discover
 from parsers.errors import UserError
 from parsers.formats import FormatPlan, LineFormat, empty_fields, named_formats, plan_formats, unwrap
 from parsers.formats.levels import infer_levels
+from parsers.formats.vector_re import to_str_series
 from parsers.multiline import continuation_mask, fold
 from parsers.records import EVENT_COLUMNS, EventBatch, ParseOptions, SourceStats
 from parsers.services import service_for_path
@@ -153,7 +155,7 @@ def _batches(reader, stats, ctx, options, forced, custom) -> Iterator[EventBatch
 
 def _parse_chunk(lines: list[str], first_line: int, plan: FormatPlan, ctx: TimeContext, hold_last: bool):
     """Events of a chunk, and how many trailing lines (the last event's) were held back for the next chunk."""
-    raw = pd.Series(lines, dtype="str")
+    raw = to_str_series(pa.array(lines, type=pa.large_string()), pd.RangeIndex(len(lines)))
     if plan.envelope:
         text, envelope_times, spans = unwrap(raw, plan.envelope)
     else:

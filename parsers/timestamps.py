@@ -130,14 +130,13 @@ def _fix(text: pd.Series, pattern: str, replacement: str, literal: bool = False)
     return text
 
 
+_ISO_REWRITES = r",|^\d{4}/|^\S{10} | ?(?:UTC|GMT)$| [+-]\d|[+-]\d{2}$"
+
+
 def _iso_like(text: pd.Series, ctx: TimeContext) -> pd.Series:
     """ISO 8601 and near relatives: comma decimals, space separators, slashes, ` UTC` suffixes."""
-    text = _fix(text, ",", ".", literal=True)
-    text = _fix(text, r"^(\d{4})/(\d{2})/(\d{2})", r"\1-\2-\3")
-    text = _fix(text, r"^(\S{10}) ", r"\1T")
-    text = _fix(text, r" ?(?:UTC|GMT)$", "Z")
-    text = _fix(text, r" ([+-]\d)", r"\1")
-    text = _fix(text, r"([+-]\d{2})$", r"\1:00")
+    if search(text, _ISO_REWRITES).any():
+        text = _iso_rewrite(text)
     zoned = search(text, _ZONE_AT_END.pattern)
     out = pd.Series(pd.NaT, index=text.index, dtype="datetime64[ns, UTC]")
     if zoned.all():
@@ -148,6 +147,15 @@ def _iso_like(text: pd.Series, ctx: TimeContext) -> pd.Series:
         naive = pd.to_datetime(text[~zoned], format="ISO8601", errors="coerce")
         out[~zoned] = _localize(naive.astype("datetime64[ns]"), ctx)
     return out
+
+
+def _iso_rewrite(text: pd.Series) -> pd.Series:
+    text = _fix(text, ",", ".", literal=True)
+    text = _fix(text, r"^(\d{4})/(\d{2})/(\d{2})", r"\1-\2-\3")
+    text = _fix(text, r"^(\S{10}) ", r"\1T")
+    text = _fix(text, r" ?(?:UTC|GMT)$", "Z")
+    text = _fix(text, r" ([+-]\d)", r"\1")
+    return _fix(text, r"([+-]\d{2})$", r"\1:00")
 
 
 def _with_format(text: pd.Series, fmt: str, ctx: TimeContext, zoned: bool = False) -> pd.Series:
@@ -229,6 +237,9 @@ def parse_times(raw: pd.Series, spec_name: str, ctx: TimeContext) -> pd.Series:
 
 
 _ANY = [(s.name, re.compile(r"^\s*(?:" + s.regex + r")\s*$")) for s in SPECS]
+# The same shapes for RE2, which has no lookarounds; anchored at both ends they are not needed to classify.
+_LOOKAROUND = re.compile(r"\(\?<?[!=][^()]*(?:\([^()]*\)[^()]*)*\)")
+_ANY_RE2 = [(s.name, r"^(?:" + _LOOKAROUND.sub("", s.regex) + r")$") for s in SPECS]
 
 
 def parse_mixed_times(raw: pd.Series, ctx: TimeContext) -> pd.Series:
@@ -240,10 +251,10 @@ def parse_mixed_times(raw: pd.Series, ctx: TimeContext) -> pd.Series:
     if numeric.any():
         out[numeric] = _epoch(text[numeric])
         remaining &= ~numeric
-    for name, pattern in _ANY:
+    for name, pattern in _ANY_RE2:
         if not remaining.any():
             break
-        hit = remaining & text.str.match(pattern, na=False)
+        hit = remaining & search(text.where(remaining, ""), pattern)
         if hit.any():
             out[hit] = parse_times(text[hit], name, ctx)
             remaining &= ~hit
