@@ -30,7 +30,7 @@ class TimeSpec:
 
     name: str
     regex: str  # no capturing groups
-    rank: int  # precision: when a header holds several timestamps, the highest rank wins
+    rank: int  # when a header holds several timestamps, the highest rank wins (year-less ones rank low)
     yearless: bool = False
 
 
@@ -41,10 +41,12 @@ SPECS: tuple[TimeSpec, ...] = (
     TimeSpec("ymd_slash", r"\d{4}/[01]\d/[0-3]\d[ T]" + _HMS + _FRAC + _ZONE, 10),
     TimeSpec("ctime", r"(?:" + _DOW + r",?\s)?" + _MON + r"\s[ \d]?\d\s" + _HMS + _FRAC + r"\s\d{4}", 8),
     TimeSpec("clf", r"[0-3]\d/" + _MON + r"/\d{4}:" + _HMS + _FRAC + r"\s[+-]\d{4}", 8),
-    TimeSpec("syslog", r"" + _MON + r"\s[ \d]?\d\s" + _HMS + _FRAC + r"(?!\s\d{4})", 6, yearless=True),
+    TimeSpec("syslog", r"" + _MON + r"\s[ \d]?\d\s" + _HMS + _FRAC + r"(?!\s\d{4})", 4, yearless=True),
     TimeSpec("yy_slash", r"\d{2}/[01]\d/[0-3]\d\s" + _HMS + _FRAC, 7),
     TimeSpec("compact", r"\d{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01])\s(?:[01]\d|2[0-3])[0-5]\d[0-5]\d", 7),
-    TimeSpec("md", r"[01]\d-[0-3]\d\s" + _HMS + _FRAC, 6, yearless=True),
+    TimeSpec("md", r"[01]\d-[0-3]\d\s" + _HMS + _FRAC, 4, yearless=True),
+    TimeSpec("md_dot", r"[01]\d\.[0-3]\d\s" + _HMS + _FRAC, 4, yearless=True),
+    TimeSpec("ymd_dash_ms", r"\d{4}[01]\d[0-3]\d-[0-2]?\d:[0-5]?\d:[0-6]?\d(?::\d{1,3})?", 8),
     TimeSpec("epoch", r"1\d{9}(?:\.\d{1,9})?(?!\d)|1\d{12}(?!\d)|1\d{15}(?!\d)|1\d{18}(?!\d)", 5),
     TimeSpec("ymd_dot", r"\d{4}\.[01]\d\.[0-3]\d(?![\d.])", 1),
 )
@@ -222,6 +224,12 @@ def parse_times(raw: pd.Series, spec_name: str, ctx: TimeContext) -> pd.Series:
     elif spec_name == "md":
         months = pd.to_numeric(text.str.slice(0, 2), errors="coerce")
         parsed = _yearless(text, months, "%m-%d %H:%M:%S", ctx)
+    elif spec_name == "md_dot":
+        months = pd.to_numeric(text.str.slice(0, 2), errors="coerce")
+        parsed = _yearless(text, months, "%m.%d %H:%M:%S", ctx)
+    elif spec_name == "ymd_dash_ms":
+        text = _fix(text, r"^(\d{8}-\d+:\d+:\d+)$", r"\1:0")
+        parsed = _with_format(text, "%Y%m%d-%H:%M:%S:%f", ctx)
     elif spec_name == "yy_slash":
         parsed = _with_seconds_format(text, "%y/%m/%d %H:%M:%S", ctx)
     elif spec_name == "compact":
