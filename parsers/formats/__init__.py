@@ -51,7 +51,10 @@ class FormatPlan:
 
 
 def plan_formats(sample: list[str], ctx: TimeContext, forced: LineFormat | None = None,
-                 custom: tuple[RegexFormat, ...] = ()) -> FormatPlan:
+                 custom: tuple[RegexFormat, ...] = (), previous: FormatPlan | None = None) -> FormatPlan:
+    """How to read a file, from a sample of its first lines. `previous` (the plan of a sibling file, say
+    the last rotation) is reused when its main format still reads nearly all the sample: choosing afresh
+    costs more than reading a small file, and a directory of ten thousand small files is not rare."""
     lines = pd.Series(sample[:_SAMPLE_LINES], dtype="str")
     envelope = detect_envelope(lines)
     if envelope:
@@ -59,6 +62,9 @@ def plan_formats(sample: list[str], ctx: TimeContext, forced: LineFormat | None 
     if forced is not None:
         return FormatPlan([forced], forced.name, envelope, fold_unparsed=forced.name not in ("json", "logfmt"))
     nonblank = max(1, int((lines.str.strip() != "").sum()))
+    if previous is not None and previous.envelope == envelope and previous.formats:
+        if previous.formats[0].count(lines) >= 0.95 * nonblank:
+            return previous
     read = {}
     for order, fmt in enumerate((*custom, *STRUCTURED, *BUILTIN_FORMATS)):
         read[fmt.name] = (fmt.count(lines), order, fmt)

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from parsers.formats.base import empty_fields
+from parsers.formats.base import fields_frame
 from parsers.formats.vector_re import extract, replace
 from parsers.formats.levels import LEVEL_REGEX, normalise_levels
 from parsers.timestamps import SPEC_BY_NAME, SPECS, TimeContext, parse_times
@@ -169,9 +169,9 @@ class LearnedFormat:
 
     def parse(self, lines: pd.Series, ctx: TimeContext) -> pd.DataFrame:
         groups = extract(lines, self.regex)
-        out = empty_fields(groups.index)
+        out: dict[str, pd.Series] = {}
         if groups.empty:
-            return out
+            return fields_frame(groups.index)
         roles = self._roles
         if "time" in roles:
             spec = self.shape.kinds[roles["time"]][2:]
@@ -185,7 +185,7 @@ class LearnedFormat:
         if "host" in roles:
             out["host"] = groups[f"f{roles['host']}"].fillna("").astype("str")
         out["message"] = groups["message"].astype("str").str.strip()
-        return out
+        return fields_frame(groups.index, out)
 
 
 def learn_format(sample: list[str]) -> LearnedFormat | None:

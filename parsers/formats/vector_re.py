@@ -21,7 +21,9 @@ _AS_STR = {pa.string(): _STR, pa.large_string(): _STR}.get
 
 def to_str_series(values: pa.Array, index: pd.Index) -> pd.Series:
     """An Arrow string array as a `str` column, without copying it through Python objects."""
-    return pd.Series(values.to_pandas(types_mapper=_AS_STR), dtype="str").set_axis(index)
+    if isinstance(values, pa.ChunkedArray):
+        values = values.combine_chunks()
+    return pd.Series(values.to_pandas(types_mapper=_AS_STR).array, index=index, copy=False)
 
 
 def _arrow(lines: pd.Series) -> pa.Array:
@@ -40,8 +42,15 @@ def search(lines: pd.Series, pattern: str) -> pd.Series:
         found = pc.match_substring_regex(_arrow(lines), pattern)
         values = found.fill_null(False).to_numpy(zero_copy_only=False)
     except _RE2_REFUSES:
-        values = lines.str.contains(pattern, regex=True, na=False).to_numpy(dtype=bool)
+        # Groups do not matter to a yes/no match, and pandas warns about them.
+        plain = re.sub(r"\(\?P<\w+>", "(?:", re.sub(r"(?<!\\)\((?!\?)", "(?:", pattern))
+        values = lines.str.contains(plain, regex=True, na=False).to_numpy(dtype=bool)
     return pd.Series(np.asarray(values, dtype=bool), index=lines.index)
+
+
+def count(lines: pd.Series, pattern: str) -> int:
+    """How many lines `pattern` matches (no groups are extracted)."""
+    return int(search(lines, pattern).sum())
 
 
 def fullmatch(lines: pd.Series, pattern: str) -> pd.Series:
