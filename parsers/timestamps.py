@@ -126,13 +126,15 @@ def _fix(text: pd.Series, pattern: str, replacement: str, literal: bool = False)
     needs = text.str.contains(pattern, regex=False) if literal else search(text, pattern)
     if not needs.any():
         return text
+    if needs.all():
+        return text.str.replace(pattern, replacement, regex=False) if literal else replace(text, pattern, replacement)
     text = text.copy()
     text[needs] = text[needs].str.replace(pattern, replacement, regex=False) if literal else \
         replace(text[needs], pattern, replacement)
     return text
 
 
-_ISO_REWRITES = r",|^\d{4}/|^\S{10} | ?(?:UTC|GMT)$| [+-]\d|[+-]\d{2}$"
+_ISO_REWRITES = r",|^\d{4}/|(?:UTC|GMT)$"
 
 
 def _iso_like(text: pd.Series, ctx: TimeContext) -> pd.Series:
@@ -152,12 +154,10 @@ def _iso_like(text: pd.Series, ctx: TimeContext) -> pd.Series:
 
 
 def _iso_rewrite(text: pd.Series) -> pd.Series:
+    # pandas' ISO 8601 reader takes a space for the T and ` +0100` / `+01` zones, but not these.
     text = _fix(text, ",", ".", literal=True)
     text = _fix(text, r"^(\d{4})/(\d{2})/(\d{2})", r"\1-\2-\3")
-    text = _fix(text, r"^(\S{10}) ", r"\1T")
-    text = _fix(text, r" ?(?:UTC|GMT)$", "Z")
-    text = _fix(text, r" ([+-]\d)", r"\1")
-    return _fix(text, r"([+-]\d{2})$", r"\1:00")
+    return _fix(text, r" ?(?:UTC|GMT)$", "Z")
 
 
 def _with_format(text: pd.Series, fmt: str, ctx: TimeContext, zoned: bool = False) -> pd.Series:
