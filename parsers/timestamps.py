@@ -244,8 +244,7 @@ def parse_times(raw: pd.Series, spec_name: str, ctx: TimeContext) -> pd.Series:
     return out
 
 
-_ANY = [(s.name, re.compile(r"^\s*(?:" + s.regex + r")\s*$")) for s in SPECS]
-# The same shapes for RE2, which has no lookarounds; anchored at both ends they are not needed to classify.
+# Each shape anchored at both ends, for RE2 (no lookarounds: anchored, they are not needed to classify).
 _LOOKAROUND = re.compile(r"\(\?<?[!=][^()]*(?:\([^()]*\)[^()]*)*\)")
 _ANY_RE2 = [(s.name, r"^(?:" + _LOOKAROUND.sub("", s.regex) + r")$") for s in SPECS]
 
@@ -267,14 +266,6 @@ def parse_mixed_times(raw: pd.Series, ctx: TimeContext) -> pd.Series:
             out[hit] = parse_times(text[hit], name, ctx)
             remaining &= ~hit
     return out
-
-
-def find_spec(token: str) -> TimeSpec | None:
-    """The first shape that reads the whole token (used when learning a file's header)."""
-    for spec, (_, pattern) in zip(SPECS, _ANY):
-        if pattern.match(token):
-            return spec
-    return None
 
 
 def parse_with_format(raw: pd.Series, fmt: str, ctx: TimeContext) -> pd.Series:
