@@ -23,7 +23,7 @@ import pandas as pd
 import pyarrow as pa
 
 from parsers.config import load_custom_formats
-from parsers.discovery import STDIN, LineReader, Source, discover
+from parsers.discovery import STDIN, LineReader, Source, bisect_offset, discover
 from parsers.errors import UserError
 from parsers.formats import FormatPlan, LineFormat, empty_fields, named_formats, plan_formats, unwrap
 from parsers.formats.levels import infer_levels
@@ -31,7 +31,7 @@ from parsers.formats.vector_re import to_str_series
 from parsers.multiline import continuation_mask, fold
 from parsers.records import EVENT_COLUMNS, EventBatch, ParseOptions, SourceStats
 from parsers.services import service_for_path
-from parsers.timestamps import TimeContext, machine_zone, parse_mixed_times
+from parsers.timestamps import YEARLESS_SPECS, TimeContext, machine_zone, parse_mixed_times
 
 _UNKNOWN = "unknown"
 
@@ -122,6 +122,45 @@ def _chunks(blocks: Iterator[list[str]], size: int) -> Iterator[tuple[list[str],
     yield buffer, True
 
 
+_BISECT_FROM = 32 << 20  # smaller files are read whole: parsing them costs less than the seeks
+_BISECT_RESOLUTION = 1 << 20  # bytes: the bisection stops this close to the first line in the window
+
+
+def _skip_before_since(reader: LineReader, first_block: list[str], plan: FormatPlan, ctx: TimeContext,
+                       options: ParseOptions) -> int | None:
+    """With --since on a large, plain, time-sorted file, jump over what lies before it without parsing it:
+    bisect by byte offset, then count (not read) the lines passed over. None when nothing was skipped."""
+    if options.since is None or not reader.seekable or plan.envelope or _yearless(plan):
+        return None
+    if os.path.getsize(reader.source.path) < _BISECT_FROM:
+        return None
+    since = pd.Timestamp(options.since).tz_convert("UTC")
+    times = _parse_chunk(first_block[:1000], 1, plan, TimeContext(tz=ctx.tz), hold_last=False)[0]["time"].dropna()
+    if times.empty or not times.is_monotonic_increasing or times.iloc[-1] >= since:
+        return None
+
+    def time_of(lines: list[str]):
+        found = _parse_chunk(lines, 1, plan, TimeContext(tz=ctx.tz), hold_last=False)[0]["time"].dropna()
+        return found.iloc[0] if len(found) else None
+
+    offset = bisect_offset(reader.source.path, since, time_of, _BISECT_RESOLUTION)
+    if offset <= 0:
+        return None
+    reader.stats.lines = 0
+    reader.stats.bytes_undecodable = 0
+    skipped = reader.skip_to(offset)
+    reader.stats.lines_skipped += skipped
+    reason = "before --since"
+    reader.stats.skipped_reasons[reason] = reader.stats.skipped_reasons.get(reason, 0) + skipped
+    return skipped
+
+
+def _yearless(plan: FormatPlan) -> bool:
+    # Year-less stamps take their year from the lines before them; a probe in the middle cannot know it.
+    spec = getattr(plan.formats[0], "time_spec", None) if plan.formats else None
+    return spec in YEARLESS_SPECS
+
+
 def _slices(events: pd.DataFrame, size: int) -> Iterator[pd.DataFrame]:
     # A chunk re-reads the event held back from the one before, so it may hold a few more than `size`.
     for start in range(0, len(events), size):
@@ -138,9 +177,14 @@ def _batches(reader, stats, ctx, options, forced, custom, plans) -> Iterator[Eve
     stats.format = plan.dominant
     if plan.envelope:
         stats.warnings.append(f"lines were unwrapped from their {plan.envelope} envelope")
-    carry = _Carry([], 1)
-    pending: pd.DataFrame | None = None  # one batch held back so that the last one can say last=True
     next_line = 1
+    skipped = _skip_before_since(reader, first_block, plan, ctx, options)
+    if skipped is not None:
+        blocks = reader.blocks()
+        first_block = next(blocks, [])
+        next_line = skipped + 1
+    carry = _Carry([], next_line)
+    pending: pd.DataFrame | None = None  # one batch held back so that the last one can say last=True
     formats_read: Counter[str] = Counter()  # the source's format is the one that read most of its lines
     for new_lines, is_last in _chunks(itertools.chain([first_block], blocks), size):
         lines = carry.lines + new_lines

@@ -51,6 +51,7 @@ SPECS: tuple[TimeSpec, ...] = (
     TimeSpec("ymd_dot", r"\d{4}\.[01]\d\.[0-3]\d(?![\d.])", 1),
 )
 SPEC_BY_NAME = {s.name: s for s in SPECS}
+YEARLESS_SPECS = frozenset(s.name for s in SPECS if s.yearless)
 _ZONE_AT_END = re.compile(r"(?:Z|[+-]\d{2}(?::?\d{2})?)$")
 
 

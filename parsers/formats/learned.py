@@ -139,6 +139,7 @@ class LearnedFormat:
             parts.append(_position_regex(position, variants) + (gap if position < len(shape.variants) - 1 else ""))
         self.regex = re.compile(r"^\s*" + "".join(parts) + r"(?:" + _GAP + r"|$)(?P<message>.*)$")
         self._roles = self._assign_roles(shape.kinds)
+        self.time_spec = shape.kinds[self._roles["time"]][2:] if "time" in self._roles else None
 
     @staticmethod
     def _assign_roles(kinds: tuple[str, ...]) -> dict[str, int]:
@@ -174,9 +175,8 @@ class LearnedFormat:
             return fields_frame(groups.index)
         roles = self._roles
         if "time" in roles:
-            spec = self.shape.kinds[roles["time"]][2:]
             raw = groups[f"f{roles['time']}"].str.strip("[],")
-            out["time"] = parse_times(raw, spec, ctx)
+            out["time"] = parse_times(raw, self.time_spec, ctx)
         if "level" in roles:
             out["level"] = normalise_levels(groups[f"f{roles['level']}"])
         if "logger" in roles:
