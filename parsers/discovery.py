@@ -188,9 +188,9 @@ class LineReader:
             return codecs.getincrementaldecoder("utf-16")(errors="replace"), "utf-16"
         return None, "utf-8"
 
-    def _decode(self, data: bytes, decoder) -> str:
+    def _decode(self, data: bytes, decoder, final: bool = False) -> str:
         if decoder is not None:
-            text = decoder.decode(data)
+            text = decoder.decode(data, final)
             self.stats.bytes_undecodable += text.count("\ufffd")
             return text
         try:
@@ -206,6 +206,7 @@ class LineReader:
         pending = self._head
         if decoder is None and pending.startswith(codecs.BOM_UTF8):
             pending = pending[len(codecs.BOM_UTF8):]
+        carry = ""  # UTF-16: the decoded start of a line the next block completes
         exhausted = False
         while not exhausted:
             try:
@@ -221,19 +222,19 @@ class LineReader:
             exhausted = not data
             pending += data
             if decoder is not None:
-                text = self._decode(pending, decoder).replace("\r\n", "\n")
+                # One incremental decoder for the whole stream: it keeps a code unit cut by a block edge.
+                text = carry + self._decode(pending, decoder, final=exhausted)
                 pending = b""
-                lines = text.split("\n")
-                carry = lines.pop() if not exhausted else None
+                lines = text.replace("\r\n", "\n").split("\n")
+                carry = "" if exhausted else lines.pop()
                 if exhausted and lines and lines[-1] == "":
                     lines.pop()
-                if carry:
-                    pending = carry.encode("utf-16-le")  # re-encoded: the decoder keeps no BOM state
-                    decoder = codecs.getincrementaldecoder("utf-16-le")(errors="replace")
             else:
                 cut = len(pending) if exhausted else pending.rfind(b"\n") + 1
                 if cut == 0 and len(pending) > _MAX_LINE:
-                    self.stats.warnings.append(f"a line longer than {_MAX_LINE >> 20} MiB was cut into pieces")
+                    warning = f"a line longer than {_MAX_LINE >> 20} MiB was cut into pieces"
+                    if warning not in self.stats.warnings:
+                        self.stats.warnings.append(warning)
                     cut = len(pending)
                 if cut == 0:
                     continue

@@ -289,3 +289,15 @@ def test_since_on_an_unsorted_file_reads_it_all(tmp_path, monkeypatch):
     events, stats = read_one(path, since=since)
     assert len(events) == sum(1 for i in range(4000) if (i * 7) % 10 >= 5)
     assert stats.lines_skipped == 4000 - len(events)
+
+
+def test_big_endian_utf16_across_read_blocks(tmp_path):
+    # More than one 4 MiB read block: a line and a code unit cut by a block edge must come out whole.
+    path = tmp_path / "wide-be.log"
+    count = 70_000
+    text = "".join(f"2024-03-05 14:02:{i % 60:02d} INFO app: café {i}\r\n" for i in range(count))
+    path.write_bytes(b"\xfe\xff" + text.encode("utf-16-be"))
+    assert path.stat().st_size > 4 << 20
+    events, stats = read_one(path)
+    assert stats.lines == count and stats.bytes_undecodable == 0
+    assert events["message"].tolist() == [f"café {i}" for i in range(count)]
