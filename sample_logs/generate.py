@@ -28,7 +28,7 @@ def gzip_bytes(text: str) -> bytes:
     return buf.getvalue()
 
 
-def write_incident(incident: Incident, repo_dir: Path, out: Path) -> Path:
+def write_incident(incident: Incident, out: Path) -> Path:
     """Replace `out/<name>` with the incident's logs, bundle, deploy record, ground truth and story."""
     target = out / incident.name
     if target.exists():
@@ -37,9 +37,7 @@ def write_incident(incident: Incident, repo_dir: Path, out: Path) -> Path:
         path = target / "logs" / (rel + ".gz")
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_bytes(gzip_bytes(text))
-    from sample_logs.gitbuild import RepoBuilder  # noqa: PLC0415 - only the writer needs git
-
-    RepoBuilder.bundle_existing(repo_dir, target / "repo.bundle")
+    incident.repo.bundle(target / "repo.bundle")
     with (target / "deploys.csv").open("w", newline="", encoding="utf-8") as f:
         writer = csv.writer(f, lineterminator="\n")
         writer.writerow(DEPLOY_COLUMNS)
@@ -58,7 +56,7 @@ def generate(out: Path, names: list[str] | None = None) -> list[Path]:
             incident = build(Path(tmp))
             if names and incident.name not in names:
                 continue
-            written.append(write_incident(incident, Path(tmp) / "shop", out))
+            written.append(write_incident(incident, out))
     return written
 
 

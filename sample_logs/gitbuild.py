@@ -115,13 +115,6 @@ class RepoBuilder:
     def bundle(self, out: Path) -> None:
         self.git("bundle", "create", "-q", str(out.resolve()), "--all")
 
-    @classmethod
-    def bundle_existing(cls, path: Path, out: Path) -> None:
-        builder = cls.__new__(cls)
-        builder.path = path
-        builder._env = _clean_env(path)
-        builder.bundle(out)
-
     @staticmethod
     def _identity(author: Person, when: datetime, committer: Person, committed: datetime) -> dict[str, str]:
         return {

@@ -36,6 +36,7 @@ class Deploy:
 @dataclass
 class Incident:
     name: str
+    repo: RepoBuilder  # the built repository, bundled by the writer
     logs: dict[str, str]  # relative path under logs/ (without .gz) -> text
     deploys: list[Deploy]
     expected: dict
@@ -223,7 +224,7 @@ def payment_pool_leak(workdir: Path) -> Incident:
         "symptoms": ["timeout calling payment-service", "POST /api/checkout ... 504",
                      "Gateway connection pool exhausted", "ConnectionPoolTimeoutException: Timeout waiting for connection from pool"],
     }
-    return Incident(PAYMENT_NAME, logs, deploys, expected, _readme_payment(expected))
+    return Incident(PAYMENT_NAME, repo, logs, deploys, expected, _readme_payment(expected))
 
 
 _ONCALL_CHECKLIST = """
@@ -349,7 +350,7 @@ def db_disk_full(workdir: Path) -> Incident:
             "cart price changed during checkout",
         ],
     }
-    return Incident(DISK_NAME, logs, deploys, expected, _readme_disk(expected))
+    return Incident(DISK_NAME, repo, logs, deploys, expected, _readme_disk(expected))
 
 
 _GIFTCARDS = '''"""Gift cards: a balance in cents, redeemed before the card is charged for the rest."""

@@ -63,9 +63,12 @@ class Filler:
 def _fillers() -> list[Filler]:
     C, I, P = code.CHECKOUT, code.INVENTORY, code.PAY
     return [
-        Filler("priya", "checkout: log item count when a checkout starts", (
-            Edit("replace", f"{C}/app.py", 'log.info("checkout started", cart_id=cart_id, user_id=user_id, items=len(cart.items))',
-                 old='log.info("checkout started", cart_id=cart_id, user_id=user_id, items=len(cart.items))'),)),
+        Filler("priya", "checkout: answer 404 for unknown carts instead of 500", (
+            Edit("replace", f"{C}/app.py", """    try:
+        cart = await carts.load(cart_id)
+    except KeyError:
+        raise HTTPException(status_code=404, detail="unknown cart") from None
+""", old="    cart = await carts.load(cart_id)\n"),)),
         Filler("dan", "ci: cache the maven repository between runs", (
             Edit("replace", ".github/workflows/ci.yml", 'with: {distribution: temurin, java-version: "17", cache: maven}',
                  old='with: {distribution: temurin, java-version: "17"}'),)),
@@ -115,9 +118,8 @@ class PaymentControllerTest {
     }
 }
 """),)),
-        Filler("sofia", "inventory: log the number of skus a supplier sync updated", (
-            Edit("replace", f"{I}/supplier_feed.py", 'log.info("Supplier feed sync: %d skus updated", len(rows))',
-                 old='log.info("Supplier feed sync: %d skus updated", len(rows))'),)),
+        Filler("sofia", "inventory: give the supplier feed 30s, its p99 is 18s", (
+            Edit("replace", f"{I}/supplier_feed.py", "httpx.AsyncClient(timeout=30.0)", old="httpx.AsyncClient(timeout=20.0)"),)),
         Filler("dan", "infra: two inventory replicas during business hours", (
             Edit("replace", "infra/k8s/inventory-service.yaml", "replicas: 2", old="replicas: 1"),)),
         Filler("jonas", "checkout: pin structlog 24.1.0 in the lock file", (
@@ -155,7 +157,7 @@ calls wait for a connection: check the acquirer latency first.
                  old="matrix: {service: [checkout-service, inventory-service]}"),)),
         Filler("jonas", "payment: lower hikari connection timeout to 20s", (
             Edit("replace", code.PAYMENT_CONFIG, "connection-timeout: 20000", old="connection-timeout: 30000"),)),
-        Filler("priya", "checkout: include currency in the order placed log line", (
+        Filler("priya", "checkout: note that order totals are Decimal, never float", (
             Edit("replace", f"{C}/orders.py", '"""Persisting orders once payment is authorised; totals are Decimal, never float."""',
                  old='"""Persisting orders once payment is authorised."""'),)),
         Filler("marta", "payment: add PaymentNotFoundException", (

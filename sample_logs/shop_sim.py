@@ -55,7 +55,7 @@ class PoolLeak:
     deployed: list[int]  # per pod: when the leaking build started
     rolled_back: list[int]  # per pod: when the fixed build started
     max_connections: int = 10
-    leaked: list[int] = field(default_factory=lambda: [0, 0])
+    leaks: list[list[int]] = field(default_factory=lambda: [[], []])  # per pod: when each connection leaked
     exhausted_at: list[int | None] = field(default_factory=lambda: [None, None])
 
     def active(self, pod: int, t: int) -> bool:
@@ -68,12 +68,15 @@ class PoolLeak:
     def leak(self, pod: int, t: int) -> None:
         if not self.active(pod, t) or self.exhausted_at[pod] is not None:
             return
-        self.leaked[pod] += 1
-        if self.leaked[pod] >= self.max_connections:
+        self.leaks[pod].append(t)
+        if len(self.leaks[pod]) >= self.max_connections:
             self.exhausted_at[pod] = t
 
     def leased(self, pod: int, t: int) -> int:
-        return self.leaked[pod] if self.active(pod, t) else 0
+        """Connections held at time t by the leak (calls in flight return theirs within a second)."""
+        if not self.active(pod, t):
+            return 0
+        return sum(1 for at in self.leaks[pod] if at <= t)
 
 
 @dataclass(frozen=True)
@@ -479,8 +482,9 @@ class Simulation:
                     ("org.springframework.boot.web.embedded.tomcat.TomcatWebServer", "Tomcat started on port 8080 (http) with context path ''"),
                     ("com.shop.payment.PaymentService", f"Started PaymentService in {r.uniform(6.5, 9.5):.3f} seconds (process running for {r.uniform(9.6, 11.0):.3f})"),
                 ]
-                for i, (logger, msg) in enumerate(lines):
-                    self.payment(pod, t + i * r.randrange(90_000, 900_000), "INFO", "main", logger, msg)
+                for logger, msg in lines:
+                    self.payment(pod, t, "INFO", "main", logger, msg)
+                    t += r.randrange(20_000, 900_000)
 
     def checkout_background(self) -> None:
         r = self.rng
