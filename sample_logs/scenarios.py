@@ -221,6 +221,7 @@ def payment_pool_leak(workdir: Path) -> Incident:
             "cart price changed during checkout",
             "Invalid user <user> from <ip> port <port>",
         ],
+        "sources": _sources(logs),
         "symptoms": ["timeout calling payment-service", "POST /api/checkout ... 504",
                      "Gateway connection pool exhausted", "ConnectionPoolTimeoutException: Timeout waiting for connection from pool"],
     }
@@ -338,6 +339,7 @@ def db_disk_full(workdir: Path) -> Incident:
         "frames": [],
         "unrelated_deploys": [{"service": "checkout-service", "version": "v3.6.0", "time": _iso(deploy_at)}],
         "distractor_commits": [h.shas[k] for k in ("d-docs", "d-test", "d-config", "d-infra")],
+        "sources": _sources(logs),
         "evidence": [
             'PANIC:  could not write to file "pg_wal/xlogtemp.<pid>": No space left on device',
             "archive command failed with exit code 1",
@@ -391,6 +393,24 @@ async def test_reservation_expires_after_hold(fake_db, frozen_clock):
 
 def _deploy_history(h: History, rows: list[tuple[str, str, datetime]]) -> list[Deploy]:
     return [Deploy(t, f"v{v}", h.tags[f"{svc}/v{v}"], svc, "production", f"release {v}") for svc, v, t in rows]
+
+
+def _sources(logs: dict[str, str]) -> list[dict]:
+    """Each log file with the format it is written in and the service a person would name for it."""
+    def describe(rel: str) -> tuple[str, str]:
+        top = rel.split("/")[0]
+        if top == "containers":
+            return "kubernetes CRI, wrapping Python logging", "inventory-service"
+        return {
+            "nginx": ("nginx combined access log", "nginx"),
+            "checkout-service": ("JSON lines", "checkout-service"),
+            "payment-service": ("logback text with Java stack traces", "payment-service"),
+            "postgres": ("PostgreSQL stderr log (log_line_prefix '%m [%p] ')", "postgres"),
+            "syslog": ("syslog RFC 5424", "per line: the APP-NAME (kernel, sshd, CRON, systemd, ...)"),
+        }[top]
+
+    return [{"path": f"logs/{rel}.gz", "format": describe(rel)[0], "service": describe(rel)[1],
+             "lines": text.count("\n")} for rel, text in sorted(logs.items())]
 
 
 def _blame(repo: RepoBuilder, rev: str, path: str, line: int) -> str:

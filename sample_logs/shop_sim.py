@@ -272,10 +272,11 @@ class Simulation:
     def stock_lookup(self, t: int, sku: str) -> None:
         src = f"10.42.{self.rng.choice((1, 2, 3))}.{self.rng.randrange(10, 60)}:{self.rng.randrange(32768, 60999)}"
         if self.db_down(t):
-            self.symptom(t)
-            self.inventory_trace(t, "inventory.api", f"Exception in ASGI application while handling GET /v1/stock/{sku}",
+            self.symptom(t + 1_500_000)
+            # psycopg_pool gives up after the pool's 1.5 s timeout; uvicorn logs the traceback, then the 500.
+            self.inventory_trace(t + 1_500_000, "uvicorn.error", "Exception in ASGI application",
                                  python_diskfull_trace(self.w.python, "stock", self._pg_error(t)))
-            self.inventory(t + 900, "INFO", "uvicorn.access", f'{src} - "GET /v1/stock/{sku} HTTP/1.1" 500')
+            self.inventory(t + 1_501_000, "INFO", "uvicorn.access", f'{src} - "GET /v1/stock/{sku} HTTP/1.1" 500')
             return
         self.inventory(t, "INFO", "uvicorn.access", f'{src} - "GET /v1/stock/{sku} HTTP/1.1" 200')
 
@@ -304,10 +305,11 @@ class Simulation:
         t_inv = t + r.randrange(8000, 30000)
         order = "ord_" + self._hex(12)
         if self.db_down(t_inv):
-            self.symptom(t_inv)
-            self.inventory_trace(t_inv, "inventory.api", "Exception in ASGI application while handling POST /v1/reservations",
+            self.symptom(t_inv + 1_500_000)
+            self.inventory_trace(t_inv + 1_500_000, "uvicorn.error", "Exception in ASGI application",
                                  python_diskfull_trace(self.w.python, "reserve", self._pg_error(t_inv)))
-            self.inventory(t_inv + 1500, "INFO", "uvicorn.access", f'10.42.2.{r.randrange(10, 60)}:{r.randrange(32768, 60999)} - "POST /v1/reservations HTTP/1.1" 500')
+            self.inventory(t_inv + 1_501_000, "INFO", "uvicorn.access", f'10.42.2.{r.randrange(10, 60)}:{r.randrange(32768, 60999)} - "POST /v1/reservations HTTP/1.1" 500')
+            t_inv += 1_500_000
             self.checkout(t_inv + 3000, "ERROR", "checkout.inventory_client", "inventory reservation failed", pod=pod,
                           cart_id=cart, status=500, url="http://inventory-service.shop.svc.cluster.local:8000/v1/reservations")
             self.checkout(t_inv + 3600, "ERROR", "checkout.api", "checkout failed", pod=pod, cart_id=cart,

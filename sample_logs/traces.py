@@ -166,6 +166,6 @@ def python_diskfull_trace(f: PythonFrames, endpoint: str, error: str) -> str:
         "    conn = await self.getconn(timeout=timeout)\n"
         '  File "/usr/local/lib/python3.12/site-packages/psycopg_pool/pool_async.py", line 219, in getconn\n'
         "    conn = await self._getconn_unchecked(deadline - monotonic())\n"
-        "psycopg_pool.PoolTimeout: couldn't get a connection after 30.00 sec\n"
+        "psycopg_pool.PoolTimeout: couldn't get a connection after 1.50 sec\n"
         f"(last error: {error.splitlines()[0]})"
     )
