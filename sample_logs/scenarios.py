@@ -218,6 +218,7 @@ def payment_pool_leak(workdir: Path) -> Incident:
         "preexisting_noise": [
             "Supplier feed sync failed: HTTP 503 from https://feeds.acme-supplies.example/v2/stock (will retry in 900s)",
             "Acquirer adyen responded slowly: <n> ms (threshold 2000 ms)",
+            "HHH90003004: firstResult/maxResults specified with collection fetch; applying in memory",
             "cart price changed during checkout",
             "Invalid user <user> from <ip> port <port>",
         ],
@@ -349,6 +350,7 @@ def db_disk_full(workdir: Path) -> Incident:
         "preexisting_noise": [
             "Supplier feed sync failed: HTTP 503 from https://feeds.acme-supplies.example/v2/stock (will retry in 900s)",
             "Acquirer adyen responded slowly: <n> ms (threshold 2000 ms)",
+            "HHH90003004: firstResult/maxResults specified with collection fetch; applying in memory",
             "cart price changed during checkout",
         ],
     }
@@ -462,8 +464,9 @@ both pods restart.
 - Five commits landed after the culprit and closer to the onset: a runbook, an inventory change that was
   deployed at 13:05, a checkout test, an nginx config tweak and a payment-service test. None was in v2.14.0
   except as history; none touches the failing code.
-- Noise that was there all day: the supplier feed's hourly 503s, slow-acquirer warnings, price-change warnings,
-  ssh brute force and UFW blocks in syslog.
+- Noise that was there all day: the supplier feed's 503s (an ERROR every half hour or so), Hibernate's
+  in-memory paging warning in payment-service (several a minute), slow-acquirer and price-change warnings, ssh
+  brute force and UFW blocks in syslog.
 
 ## Files
 - `logs/` — point `logrca analyze` here. nginx `combined` access log, checkout JSON lines, payment logback text

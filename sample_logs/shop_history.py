@@ -229,7 +229,171 @@ async def test_decline_is_returned_not_retried(cart):
         Filler("jonas", "payment: bump micrometer to 1.12.4", (
             Edit("replace", "payment-service/pom.xml", "<artifactId>micrometer-registry-prometheus</artifactId>\n      <version>1.12.4</version>",
                  old="<artifactId>micrometer-registry-prometheus</artifactId>"),)),
+        Filler("priya", "checkout: a CartMissing error for expired carts", (
+            Edit("append", f"{C}/carts.py", """
+
+class CartMissing(KeyError):
+    \"\"\"A cart id that Redis no longer knows: expired or never created.\"\"\"
+"""),)),
+        Filler("jonas", "payment: expose authorisation latency percentiles", (
+            Edit("replace", code.PAYMENT_CONFIG, """management:
+  metrics:
+    distribution:
+      percentiles:
+        gateway.authorize: 0.5, 0.95, 0.99
+""", old="management:\n"),)),
+        Filler("marta", "payment: count payments by status for the dashboard", (
+            Edit("java_method", code.PAYMENT_REPOSITORY, "\n    long countByStatus(String status);\n"),)),
+        Filler("sofia", "inventory: db helper to check that a sku exists", (
+            Edit("append", f"{I}/db.py", """
+
+async def exists(sku: str) -> bool:
+    async with pool.connection() as conn:
+        row = await (await conn.execute("SELECT 1 FROM stock WHERE sku = %s", (sku,))).fetchone()
+        return row is not None
+"""),)),
+        Filler("dan", "infra: pod disruption budget for payment-service", (
+            Edit("create", "infra/k8s/payment-service-pdb.yaml", """apiVersion: policy/v1
+kind: PodDisruptionBudget
+metadata:
+  name: payment-service
+  namespace: shop
+spec:
+  minAvailable: 1
+  selector:
+    matchLabels:
+      app: payment-service
+"""),)),
+        Filler("kevin", "payment: document the acquirer timeouts", (
+            Edit("append", "docs/runbooks/payments.md", """
+## Timeouts
+connect 2 s, read 8 s, waiting for a pooled connection 10 s (`gateway.pool-timeout`). checkout gives up
+after 3 s per attempt and retries twice with the same payment id.
+"""),)),
+        Filler("priya", "checkout: test the abandoned cart sweep", (
+            Edit("create", "checkout-service/tests/test_carts.py", """import pytest
+
+from checkout.carts import CartStore
+
+
+@pytest.mark.asyncio
+async def test_sweep_removes_carts_without_ttl(fake_redis):
+    fake_redis.set("cart:c1", "{}")
+    assert await CartStore(client=fake_redis).sweep_abandoned() == 1
+"""),)),
+        Filler("jonas", "ci: fail on new compiler warnings in payment-service", (
+            Edit("replace", ".github/workflows/ci.yml", "      - run: mvn -B -f payment-service/pom.xml -Dmaven.compiler.failOnWarning=true verify",
+                 old="      - run: mvn -B -f payment-service/pom.xml verify"),)),
+        Filler("sofia", "inventory: test that releases log the order id", (
+            Edit("append", "inventory-service/tests/test_reservations.py", """
+
+@pytest.mark.asyncio
+async def test_release_logs_the_order(fake_db, caplog):
+    result = await reservations.reserve({"items": [{"sku": "SKU-10015", "qty": 1}]})
+    await reservations.release(result["id"])
+    assert result["order_id"] in caplog.text
+"""),)),
+        Filler("marta", "payment: refund requests must carry a positive amount", (
+            Edit("create", f"{P}/api/RefundRequest.java", """package com.shop.payment.api;
+
+import jakarta.validation.constraints.DecimalMin;
+import jakarta.validation.constraints.NotNull;
+import java.math.BigDecimal;
+
+public record RefundRequest(@NotNull @DecimalMin(value = "0.01") BigDecimal amount) {
+}
+"""),)),
+        Filler("dan", "infra: alert when db-01's data volume passes 85%", (
+            Edit("create", "infra/monitoring/alerts.yaml", """groups:
+  - name: db
+    rules:
+      - alert: PostgresVolumeFilling
+        expr: node_filesystem_avail_bytes{instance="db-01",mountpoint="/var/lib/postgresql"} / node_filesystem_size_bytes < 0.15
+        for: 10m
+        labels: {severity: page}
+"""),)),
+        Filler("kevin", "payment: AuthorizeRequest validation messages", (
+            Edit("create", f"{P}/api/AuthorizeRequest.java", """package com.shop.payment.api;
+
+import jakarta.validation.constraints.NotBlank;
+import jakarta.validation.constraints.NotNull;
+import java.math.BigDecimal;
+
+public record AuthorizeRequest(
+        @NotBlank(message = "orderId is required") String orderId,
+        @NotNull(message = "amount is required") BigDecimal amount,
+        @NotBlank String currency,
+        @NotBlank String cardToken) {
+}
+"""),)),
+        Filler("priya", "checkout: bump structlog to 24.1.3", (
+            Edit("replace", "checkout-service/pyproject.toml", '"structlog==24.1.3"', old='"structlog==24.1.0"'),)),
+        Filler("jonas", "docs: how to roll back a service", (
+            Edit("create", "docs/runbooks/rollback.md", """# Rolling back
+
+`deployctl rollback <service>` redeploys the previous production tag. It takes about a minute per pod;
+payment-service drains in-flight authorisations first (graceful shutdown, 30 s).
+"""),)),
+        Filler("sofia", "inventory: expose the supplier sync interval as a setting", (
+            Edit("append", f"{I}/main.py", """
+
+SUPPLIER_SYNC_SECONDS = 900  # the supplier publishes every 15 minutes; polling faster only adds 503s
+"""),)),
+        Filler("marta", "payment: test the routing table refresh", (
+            Edit("create", "payment-service/src/test/java/com/shop/payment/gateway/AcquirerRouterTest.java", """package com.shop.payment.gateway;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import org.junit.jupiter.api.Test;
+
+class AcquirerRouterTest {
+
+    @Test
+    void gbpGoesToWorldpay() {
+        assertThat(RouterFixture.router().route("GBP", "tok_visa")).isEqualTo("worldpay");
+    }
+}
+"""),)),
+        Filler("dan", "infra: nginx rate limit for /api/cart", (
+            Edit("replace", "infra/nginx/shop.conf", """    location /api/cart {
+        limit_req zone=cart burst=20 nodelay;
+        proxy_pass http://catalog/cart;
+    }
+
+    location /api/ {""", old="    location /api/ {"),)),
+        Filler("kevin", "docs: the reconciler never re-authorises", (
+            Edit("append", "docs/runbooks/payments.md", "\nThe reconciler asks the acquirer by idempotency key (the payment id); it never re-authorises.\n"),)),
+        Filler("priya", "checkout: respx fixtures shared across tests", (
+            Edit("create", "checkout-service/tests/conftest.py", """import pytest
+
+
+@pytest.fixture
+def cart():
+    from decimal import Decimal
+    from types import SimpleNamespace
+
+    return SimpleNamespace(total=Decimal("59.90"), currency="EUR", card_token="tok_visa", user_id="u1", items=[])
+"""),)),
+        Filler("jonas", "docs: note which HttpClient the Java services use", (
+            Edit("append", "README.md", "\nJava services use Apache HttpClient 4.5.14; do not mix in 5.x until the gateway is migrated.\n"),)),
+        Filler("sofia", "inventory: bump psycopg to 3.1.19", (
+            Edit("replace", "inventory-service/requirements.txt", "psycopg[binary,pool]==3.1.19", old="psycopg[binary,pool]==3.1.18"),)),
+        Filler("marta", "payment: migration for refund reasons", (
+            Edit("create", "payment-service/src/main/resources/db/migration/V15__refund_reason.sql",
+                 "ALTER TABLE refunds ADD COLUMN reason text;\n"),)),
+        Filler("dan", "infra: pin postgres exporter to 0.15.0", (
+            Edit("create", "infra/k8s/postgres-exporter.yaml", k8s_exporter()),)),
+        Filler("priya", "checkout: document the checkout flow's status codes", (
+            Edit("append", "checkout-service/README.md", """# checkout-service
+
+`POST /v1/checkout` answers 201 (order placed), 202 (3-D Secure challenge), 402 (declined), 404 (unknown cart),
+409 (out of stock) or 504 (payment-service did not answer).
+"""),)),
     ]
+
+
+def k8s_exporter() -> str:
+    return code.k8s_deployment("postgres-exporter", "prometheuscommunity/postgres-exporter:v0.15.0", 9187, 1)
 
 
 def working_slots(rng: random.Random, start: datetime, end: datetime, count: int) -> list[datetime]:

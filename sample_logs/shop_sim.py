@@ -440,6 +440,10 @@ class Simulation:
                     self.payment(pod, t, "INFO", "scheduling-1", "com.shop.payment.gateway.GatewayClient",
                                  f"Gateway pool stats: acquirer={acquirer} leased={leased} pending=0 "
                                  f"available={r.randrange(2, 8)} max=50")
+            for t in self._poisson(0.012):
+                # Pre-existing and noisy: the order history page pages a fetch join in memory. Not the incident.
+                self.payment(pod, t, "WARN", f"http-nio-8080-exec-{r.randrange(1, 41)}", "org.hibernate.orm.query",
+                             "HHH90003004: firstResult/maxResults specified with collection fetch; applying in memory")
             for t in self._every(600, 2):
                 self.payment(pod, t, "INFO", "scheduling-1", "com.shop.payment.gateway.AcquirerRouter",
                              "Refreshed acquirer routing table (3 acquirers)")
