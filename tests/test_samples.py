@@ -31,8 +31,10 @@ def _time(s: str) -> datetime:
 
 def _logs(name: str) -> dict[str, str]:
     root = sample_dir(name) / "logs"
-    return {str(p.relative_to(root))[: -len(".gz")]: gzip.decompress(p.read_bytes()).decode()
-            for p in sorted(root.rglob("*.gz"))}
+    return {
+        str(p.relative_to(root))[: -len(".gz")]: gzip.decompress(p.read_bytes()).decode()
+        for p in sorted(root.rglob("*.gz"))
+    }
 
 
 def _expected(name: str) -> dict:
@@ -103,7 +105,9 @@ def test_logs_are_tens_of_thousands_of_lines_in_several_zoned_formats(name):
     assert cri and all(re.match(r"2026-\S+Z (stdout|stderr) F ", line) for text in cri for line in text.splitlines())
     syslog = [line for rel, text in logs.items() if rel.startswith("syslog/") for line in text.splitlines()]
     assert all(re.match(r"<\d+>1 2026-\S+\+00:00 ", line) for line in syslog)
-    assert all(" UTC [" in line or line.startswith("\t") for line in logs["postgres/postgresql-16-main.log"].splitlines())
+    assert all(
+        " UTC [" in line or line.startswith("\t") for line in logs["postgres/postgresql-16-main.log"].splitlines()
+    )
 
 
 @pytest.mark.parametrize("name", NAMES)
@@ -112,7 +116,11 @@ def test_baseline_is_hours_long_and_keeps_its_noise(name):
     first = min(_time(json.loads(line)["ts"]) for line in logs["checkout-service/app.jsonl"].splitlines()[:50])
     assert (_time(expected["onset"]) - first).total_seconds() > 4 * 3600
     inventory = "".join(text for rel, text in logs.items() if rel.startswith("containers/"))
-    before = [line for line in inventory.splitlines() if "Supplier feed sync failed" in line and line[:19] < expected["onset"][:19]]
+    before = [
+        line
+        for line in inventory.splitlines()
+        if "Supplier feed sync failed" in line and line[:19] < expected["onset"][:19]
+    ]
     assert len(before) >= 5  # pre-existing error noise that an analysis must not blame
 
 
@@ -129,7 +137,9 @@ def test_culprit_is_in_the_bundle_and_its_changed_lines_are_the_logged_frames(cl
         assert "\t" + frame["frame"] + "\n" in payment_logs
         source = _git(repo, "show", f"{deployed}:{frame['file']}").splitlines()
         assert "GatewayException" in source[frame["line"] - 1] or "execute(" in source[frame["line"] - 1]
-        blame = _git(repo, "blame", "--porcelain", "-L", f"{frame['line']},{frame['line']}", deployed, "--", frame["file"])
+        blame = _git(
+            repo, "blame", "--porcelain", "-L", f"{frame['line']},{frame['line']}", deployed, "--", frame["file"]
+        )
         assert blame.split()[0] == frame["last_changed_by"]
     # git blame on the failing call at the deployed revision names the culprit.
     assert culprit in {frame["last_changed_by"] for frame in expected["frames"]}
@@ -141,7 +151,11 @@ def test_culprit_deploy_precedes_the_onset_and_distractors_are_closer(clones):
     expected, repo = _expected(DEMO), clones[DEMO]
     onset, deploy_time = _time(expected["onset"]), _time(expected["culprit_deploy_time"])
     assert 0 < (onset - deploy_time).total_seconds() < 30 * 60
-    rows = [r for r in _deploys(DEMO) if r["environment"] == "production" and r["version"] == expected["culprit_deploy_version"]]
+    rows = [
+        r
+        for r in _deploys(DEMO)
+        if r["environment"] == "production" and r["version"] == expected["culprit_deploy_version"]
+    ]
     assert [(r["commit"], _time(r["time"])) for r in rows] == [(expected["culprit_deploy_commit"], deploy_time)]
 
     def committed(sha: str) -> datetime:
