@@ -108,6 +108,9 @@ GATEWAY_BEFORE = (
             int status = response.getStatusLine().getStatusCode();
             String body = EntityUtils.toString(response.getEntity(), StandardCharsets.UTF_8);
             warnIfSlow(acquirer, started);
+            if (status == 202) {
+                return AuthorizationResult.challenge(request.getPaymentId(), response.getFirstHeader("Location").getValue());
+            }
             if (status == 402) {
                 return AuthorizationResult.declined(request.getPaymentId(), readReason(body));
             }
@@ -161,7 +164,8 @@ GATEWAY_BEFORE = (
 )
 
 # The culprit: one shared pool for every acquirer, sized smaller, and a response that is only closed on the
-# happy path. Declines (402) and non-2xx answers leak their connection until the pool runs dry.
+# happy path. 3-D Secure challenges (202), declines (402) and error answers return without consuming or closing
+# the response, so each leaks its pooled connection until the pool runs dry.
 GATEWAY_CULPRIT = (
     _GATEWAY_HEAD
     + """\
@@ -195,8 +199,12 @@ GATEWAY_CULPRIT = (
             CloseableHttpResponse response = httpClient.execute(post);
             int status = response.getStatusLine().getStatusCode();
             warnIfSlow(acquirer, started);
+            if (status == 202) {
+                return AuthorizationResult.challenge(request.getPaymentId(), response.getFirstHeader("Location").getValue());
+            }
             if (status == 402) {
-                return AuthorizationResult.declined(request.getPaymentId(), readReason(response));
+                // The reason phrase says enough for a decline; no need to parse the body.
+                return AuthorizationResult.declined(request.getPaymentId(), response.getStatusLine().getReasonPhrase());
             }
             if (status >= 300) {
                 throw new GatewayException("acquirer " + acquirer + " answered HTTP " + status);
@@ -244,10 +252,6 @@ GATEWAY_CULPRIT = (
                 node.path("authCode").asText());
     }
 
-    private String readReason(CloseableHttpResponse response) throws IOException {
-        String body = EntityUtils.toString(response.getEntity(), StandardCharsets.UTF_8);
-        return mapper.readTree(body).path("refusalReason").asText("unknown");
-    }
 }
 """
 )
