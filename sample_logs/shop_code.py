@@ -609,13 +609,15 @@ CHECKOUT_PAYMENT_CLIENT = """\
 from __future__ import annotations
 
 import asyncio
+import os
 
 import httpx
 import structlog
 
 log = structlog.get_logger("checkout.payment_client")
 
-PAYMENT_URL = "http://payment-service.shop.svc.cluster.local:8080/v1/payments/authorize"
+# Production sets PAYMENT_URL from the payment-service-credentials secret (basic auth in the URL).
+PAYMENT_URL = os.environ.get("PAYMENT_URL", "http://payment-service.shop.svc.cluster.local:8080/v1/payments/authorize")
 TIMEOUT_SECONDS = 3.0
 ATTEMPTS = 3
 
@@ -635,7 +637,7 @@ class PaymentClient:
                 response = await self._client.post(PAYMENT_URL, json=body)
             except httpx.TimeoutException:
                 log.error("timeout calling payment-service", order_id=order_id, attempt=attempt,
-                          timeout_ms=int(TIMEOUT_SECONDS * 1000))
+                          timeout_ms=int(TIMEOUT_SECONDS * 1000), url=PAYMENT_URL)
                 await asyncio.sleep(0.2 * attempt)
                 continue
             if response.status_code in (201, 402):

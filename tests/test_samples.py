@@ -194,3 +194,13 @@ def test_infrastructure_incident_has_no_culprit_and_only_an_early_unrelated_depl
     assert first_panic.startswith(expected["onset"][:10] + " " + expected["onset"][11:23])
     assert "archive command failed" in postgres
     assert "nfs: server backup-nfs-01 not responding" in logs["syslog/db-01.log"]
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_secrets_the_reports_must_hide_are_really_in_the_logs(clones, name):
+    secrets = _expected(name)["secrets_in_logs"]
+    text = "".join(_logs(name).values())
+    assert secrets and all(len(secret) >= 12 and text.count(secret) >= 1 for secret in secrets)
+    history = _git(clones[name], "log", "-p", "--all")
+    assert "PAYMENT_URL" in history  # the code that logs the URL is there...
+    assert not any(secret in history for secret in secrets)  # ...the credentials only arrive at runtime
