@@ -793,7 +793,11 @@ class Simulation:
                     "inventory.supplier_feed",
                     f"Supplier feed sync: {r.randrange(300, 480)} skus updated",
                 )
-        for start, pod, _, version in self.w.inventory_pods[1:]:
+        for start, _pod, _, version in self.w.inventory_pods[1:]:
+            # The old pod drains first (its file ends here), then the new pod's file begins.
+            for i, msg in enumerate(("Shutting down", "Waiting for application shutdown.",
+                                     "Application shutdown complete.", "Finished server process [1]")):  # fmt: skip
+                self.inventory(start - 3 * S + i * 200_000, "INFO", "uvicorn.error", msg)
             for i, (level, logger, msg) in enumerate(
                 (
                     ("INFO", "uvicorn.error", "Started server process [1]"),
@@ -805,7 +809,6 @@ class Simulation:
                 )
             ):
                 self.inventory(start + i * 120_000, level, logger, msg)
-            del pod
 
     def postgres_background(self) -> None:
         r = self.rng

@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from sample_logs import DEMO, SAMPLES, sample_dir
+from sample_logs import expected as load_expected
 from sample_logs.generate import generate
 
 NAMES = sorted(SAMPLES)
@@ -38,7 +39,7 @@ def _logs(name: str) -> dict[str, str]:
 
 
 def _expected(name: str) -> dict:
-    return json.loads((sample_dir(name) / "expected.json").read_text())
+    return load_expected(name)
 
 
 def _deploys(name: str) -> list[dict]:
