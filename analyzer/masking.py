@@ -53,17 +53,28 @@ MASK_RULES: tuple[MaskRule, ...] = (
     ),
     MaskRule("syslog_time", rf"\b{_WEEKDAY} {_MONTH} +\d{{1,2}} \d{{2}}:\d{{2}}:\d{{2}}(?: \d{{4}})?\b"),
     MaskRule("clock_time", r"\b\d{1,2}:\d{2}:\d{2}(?:[.,]\d+)?\b"),
+    # A host name with a port (`msra-sa-41:8030`, `db.internal:5432`, Java's `host/10.0.0.1:80`): one address.
+    # The name needs a dot or a dash so that `key:123` stays a key and a value.
+    MaskRule("host_port", r"\b[A-Za-z][A-Za-z0-9]*(?:[.\-][A-Za-z0-9]+)+(?:/(?:\d{1,3}\.){3}\d{1,3})?:\d{2,5}\b"),
     # IPv4 with an optional port, and with the leading slash Java prints before an InetAddress.
-    MaskRule("ipv4", r"/?\b(?:\d{1,3}\.){3}\d{1,3}(?::\d{1,5})?\b"),
+    MaskRule("ipv4", r"(^|[^\w/.])/?(?:\d{1,3}\.){3}\d{1,3}(?::\d{1,5})?\b", r"\1" + WILDCARD),
     # ...but a dotted number with more parts is a version or an OID, not an address: take it whole.
     MaskRule("ipv4_tail", r"<\*>(?:\.\d+)+\b"),
     # Absolute paths as a whole (Unix and Windows), only where a value can begin.
     MaskRule("unix_path", _START + r"/[A-Za-z0-9._\-~+/%]*[A-Za-z0-9._\-~+%]", r"\1" + WILDCARD),
     MaskRule("windows_path", r"\b[A-Za-z]:\\[^\s\"'<>|,;]*"),
+    # Values of key=value pairs that are values in any system: quoted strings, booleans and nulls, and dotted or
+    # slashed names (`name=com.android.phone`). Plain words (`tty=ssh`, `state=RUNNING`) are kept: such enums
+    # usually tell events apart.
+    MaskRule("kv_double_quoted", r'=\s?"[^"]*"', '="' + WILDCARD + '"'),
+    MaskRule("kv_single_quoted", r"=\s?'[^']*'", "='" + WILDCARD + "'"),
+    MaskRule("kv_literal", r"([=:]\s?)(?:true|false|True|False|TRUE|FALSE|null|NULL|None|nil)\b", r"\1" + WILDCARD),
+    MaskRule("kv_dotted", r"=[A-Za-z_][\w$\-]*[./][^\s,;)\]}\"']*", "=" + WILDCARD),
     MaskRule("hex_0x", r"\b0[xX][0-9a-fA-F]+\b"),
-    # Identifiers glued with underscores to a number (blk_-123, application_1445_0020, rdd_2_3): all variable.
-    MaskRule("id_with_number", r"\b[A-Za-z][A-Za-z0-9]*(?:_[A-Za-z]*)*_-?\d+(?:_\d+)*\b"),
-    MaskRule("size", r"\b\d+(?:\.\d+)? ?(?:[KMGTP]i?B|bytes|[KMGT]B/s)\b"),
+    # Identifiers with an underscore-separated number (blk_-123, attempt_1445_0020_m_000004_1, broadcast_9_piece0):
+    # variable as a whole.
+    MaskRule("id_with_number", r"\b[A-Za-z][A-Za-z0-9]*(?:_[A-Za-z0-9]*)*_-?\d+(?:_[A-Za-z0-9]*)*\b"),
+    MaskRule("size", r"\b\d+(?:\.\d+)? ?(?:[KMGTP]i?B|B|bytes|[KMGT]B/s)\b"),
     MaskRule("duration", r"\b\d+(?:\.\d+)?(?:ns|us|µs|ms|s|sec|secs|min|mins|h|hrs)\b"),
     # Hex strings of 6+ characters (hashes, object ids, addresses); shorter ones are left to Drain.
     MaskRule("hex_id", r"\b(?:" + "|".join(_HEX_WITH_DIGIT) + r")\b"),

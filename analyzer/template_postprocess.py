@@ -51,7 +51,8 @@ def _tail(suffix: str) -> str:
     if cut < 0:
         return ""
     tail = suffix[cut:]
-    if any(c.isdigit() for c in tail.replace(WILDCARD, "")):
+    # Only punctuation may follow a value (`,` `).` `]'`); letters after it (`.example.com`) are part of it.
+    if any(c.isalnum() for c in tail.replace(WILDCARD, "")):
         return ""
     return tail
 

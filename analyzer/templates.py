@@ -31,7 +31,7 @@ STATE_VERSION = 1
 # Drain settings chosen once for every system (no per-dataset tuning): depth 4 is Drain's published default;
 # a similarity of 0.5 is where, with the masks above, over-merging and splitting balance on unrelated systems.
 DRAIN_DEPTH = 4
-DRAIN_SIM_TH = 0.7
+DRAIN_SIM_TH = 0.75
 DRAIN_MAX_CHILDREN = 100
 
 
