@@ -20,9 +20,11 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 from drain3.drain import Drain, LogCluster, Node
 
-from analyzer.masking import WILDCARD, mask_messages
+from analyzer.masking import WILDCARD, mask_array
 from analyzer.template_postprocess import merge_equal_templates, refine_template
 
 STATE_FORMAT = "logrca-template-state"
@@ -104,25 +106,27 @@ class TemplateMiner:
         each message if per-source miners help accuracy. Memoised: each distinct masked message fed to Drain once."""
         if len(messages) == 0:
             return np.zeros(0, dtype=np.int64)
-        raw_codes, raw_uniques = pd.factorize(messages.astype("str").fillna(""), use_na_sentinel=False)
-        masked_codes, masked_uniques = pd.factorize(mask_messages(pd.Series(raw_uniques)), use_na_sentinel=False)
-        line_masked = masked_codes[raw_codes].astype(np.int64)
+        # Everything per line stays in Arrow/numpy; Python sees only distinct (key, masked message) pairs.
+        raw_codes, raw_uniques = _encode(messages)
+        masked_codes, masked_uniques = _encode(mask_array(raw_uniques))
+        line_masked = masked_codes[raw_codes]
         if keys is None:
-            key_codes, key_uniques = np.zeros(len(messages), dtype=np.int64), np.array([""], dtype=object)
+            key_codes, key_names = np.zeros(len(messages), dtype=np.int64), [""]
         else:
-            key_codes, key_uniques = pd.factorize(keys.astype("str").fillna(""), use_na_sentinel=False)
-        pair_codes, pair_uniques = pd.factorize(
-            key_codes.astype(np.int64) * len(masked_uniques) + line_masked, use_na_sentinel=False
-        )
-        # Distinct pairs in order of first appearance: the order Drain would have seen them line by line.
-        pair_ids = np.empty(len(pair_uniques), dtype=np.int64)
+            key_codes, key_uniques = _encode(keys)
+            key_names = key_uniques.to_pylist()
         n_masked = len(masked_uniques)
-        for i, pair in enumerate(pair_uniques.tolist()):
-            key = str(key_uniques[pair // n_masked])
-            pair_ids[i] = self._assign(key, str(masked_uniques[pair % n_masked]))
+        pair_codes, pair_uniques = pd.factorize(key_codes * n_masked + line_masked, use_na_sentinel=False)
+        # Distinct pairs in order of first appearance: the order Drain would have seen them line by line.
+        masked_texts = masked_uniques.to_pylist()
+        pair_ids = np.fromiter(
+            (self._assign(key_names[pair // n_masked], masked_texts[pair % n_masked]) for pair in pair_uniques.tolist()),
+            dtype=np.int64,
+            count=len(pair_uniques),
+        )
         provisional = pair_ids[pair_codes]
         counts = np.bincount(provisional, minlength=len(self._clusters))
-        for pid in np.flatnonzero(counts):
+        for pid in np.flatnonzero(counts).tolist():
             self._clusters[pid].count += int(counts[pid])
         return provisional
 
@@ -144,7 +148,7 @@ class TemplateMiner:
                 _Cluster(key, cluster.cluster_id, list(tokens), list(tokens), [len(t) for t in tokens])
             )
         else:
-            _widen_affixes(self._clusters[pid], tokens)
+            _widen_affixes(self._clusters[pid], tokens, cluster.log_template_tokens)
         self._memo[memo_key] = pid
         return pid
 
@@ -177,10 +181,26 @@ class TemplateMiner:
         return cls(state)
 
 
-def _widen_affixes(info: _Cluster, tokens: list[str]) -> None:
+def _encode(values) -> tuple[np.ndarray, pa.Array]:
+    """Codes (int64, in order of first appearance) and the distinct strings, via Arrow's hash encoder."""
+    array = values if isinstance(values, (pa.Array, pa.ChunkedArray)) else pa.array(values, from_pandas=True)
+    if isinstance(array, pa.ChunkedArray):
+        array = array.combine_chunks()
+    if not pa.types.is_large_string(array.type):
+        array = array.cast(pa.large_string())
+    encoded = pc.dictionary_encode(pc.fill_null(array, ""))
+    return encoded.indices.to_numpy(zero_copy_only=False).astype(np.int64, copy=False), encoded.dictionary
+
+
+def _widen_affixes(info: _Cluster, tokens: list[str], template: tuple[str, ...]) -> None:
+    """Fold one member's tokens into the cluster's common prefixes/suffixes, where the template has a wildcard.
+
+    Elsewhere every member so far has the same token, so the first member's token is already the answer."""
     if len(tokens) != len(info.prefixes):  # cannot happen with Drain (same length), guard anyway
         return
-    for i, token in enumerate(tokens):
+    for i, (token, shape) in enumerate(zip(tokens, template)):
+        if shape != WILDCARD:
+            continue
         prefix = info.prefixes[i]
         if not token.startswith(prefix):
             info.prefixes[i] = os.path.commonprefix([prefix, token])
