@@ -293,19 +293,25 @@ def _commands(findings: Findings, blamed: SuspectView | None) -> list[Command]:
         if needle and paths:
             commands.append(
                 Command(f"find the '{anomaly.kind}' template's lines",
-                        f"grep -nF -- {shlex.quote(needle)} " + " ".join(shlex.quote(p) for p in paths))
+                        f"grep -nF -- {shlex.quote(needle)} " + " ".join(_shell_path(p) for p in paths))
             )
     if blamed is not None and blamed.suspect.commit:
-        repo = findings.inputs.repo or "."
         commands.append(Command("see the suspect change",
-                                f"git -C {shlex.quote(repo)} show --stat {blamed.suspect.commit}"))
+                                f"git -C {_shell_path(findings.inputs.repo or '.')} show --stat {blamed.suspect.commit}"))
     if findings.incident.start is not None:
         start = findings.incident.start.strftime("%Y-%m-%dT%H:%M:%SZ")
-        paths = " ".join(shlex.quote(s.path) for s in findings.inputs.sources[:6])
-        repo = f" --repo {shlex.quote(findings.inputs.repo)}" if findings.inputs.repo else ""
+        paths = " ".join(_shell_path(s.path) for s in findings.inputs.sources[:6])
+        repo = f" --repo {_shell_path(findings.inputs.repo)}" if findings.inputs.repo else ""
         commands.append(Command("re-run the analysis pinned to this onset",
                                 f"logrca analyze {paths}{repo} --incident-start {start}"))
     return commands
+
+
+def _shell_path(path: str) -> str:
+    """A path quoted for the shell, leaving a leading ~/ outside the quotes so the shell still expands it."""
+    if path.startswith("~/"):
+        return "~/" + shlex.quote(path[2:])
+    return shlex.quote(path)
 
 
 def _literal_part(template: str) -> str:

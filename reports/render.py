@@ -17,6 +17,9 @@ from reports.chart import inline_svg, render_chart_svg
 from reports.context import build_context
 from reports.redact import redact_findings
 from reports.templating import HTML_TEMPLATE, MARKDOWN_TEMPLATE, render
+from reports.terminal import print_summary  # re-exported: the CLI imports the whole public API from here
+
+__all__ = ["write_reports", "render_json", "print_summary", "FORMATS"]
 
 FORMATS = ("md", "html", "json")
 MARKDOWN_NAME = "postmortem.md"

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import jsonschema
 import pytest
+from markdown_it import MarkdownIt
 
 from analyzer.findings import Findings, Incident, Inputs, RootCause, SourceReport, load_schema
 from parsers.errors import UserError
@@ -44,6 +45,11 @@ def json_strings(value) -> str:
     return str(value)
 
 
+def markdown_to_html(text: str) -> str:
+    """Render as a GFM-style renderer would, raw HTML allowed (GitHub passes some through), to see what readers get."""
+    return MarkdownIt("commonmark", {"html": True}).enable(["table", "strikethrough"]).render(text)
+
+
 def test_all_formats_are_written_inside_out_dir(report):
     assert set(report) == {"postmortem.md", "postmortem-chart.svg", "postmortem.html", "findings.json"}
     parent = report["postmortem.md"].parent
@@ -67,6 +73,18 @@ def test_markdown_quotes_log_lines_with_file_and_line(report):
     # the stack trace is quoted whole, in a fenced block, its tab-indented frames intact
     block = re.search(r"```text\n(ERROR \[payments\].*?)\n```", md, flags=re.S)
     assert block and "\tat com.shop.payments.ChargeService.charge(ChargeService.java:88)" in block.group(1)
+
+
+def test_markdown_renders_as_intended(report):
+    rendered = markdown_to_html(report["postmortem.md"].read_text())
+    assert re.findall(r"<h2>(.+?)</h2>", rendered) == SECTIONS
+    assert rendered.count("<table>") == 7
+    assert f'<a href="https://github.com/shop/shop/commit/{SHA}"><code>3f9c2a7</code></a>' in rendered
+    assert '<pre><code class="language-text">ERROR [payments] c.s.p.ChargeService' in rendered
+    assert "&lt;script&gt;alert" in rendered and "<script" not in rendered
+    assert '<img src="postmortem-chart.svg"' in rendered
+    # escaped prose comes out as the text it was
+    assert "new 'charge failed order=&lt;*&gt;' (1840 events)" in rendered
 
 
 def test_markdown_tables_have_consistent_columns(report):
@@ -261,3 +279,6 @@ def test_markup_in_log_text_cannot_break_markdown(tmp_path):
     assert "<img" not in re.sub(r"(`{3,}).*?\1", "", md, flags=re.S).replace("\\<img", "")
     assert re.findall(r"^## (.+)$", md, flags=re.M) == SECTIONS
     test_markdown_tables_have_consistent_columns({"postmortem.md": md_path})
+    rendered = markdown_to_html(md)
+    assert "<img src=x" not in rendered and 'href="javascript' not in rendered
+    assert re.findall(r"<h2>(.+?)</h2>", rendered) == SECTIONS
