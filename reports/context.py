@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 import shlex
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 
 from analyzer.findings import Anomaly, Example, Findings, Suspect
 from reports.links import safe_url, suspect_url
@@ -127,6 +127,19 @@ def build_context(findings: Findings, chart_file: str | None = None, chart_svg: 
     )
 
 
+def utc(value: datetime) -> datetime:
+    """The same instant in UTC, which is what every time in a report is shown in (a naive time is taken as UTC)."""
+    return value.replace(tzinfo=timezone.utc) if value.tzinfo is None else value.astimezone(timezone.utc)
+
+
+def format_time(value: datetime | None) -> str:
+    return f"{utc(value):%Y-%m-%d %H:%M:%S} UTC" if isinstance(value, datetime) else "unknown"
+
+
+def format_clock(value: datetime | None) -> str:
+    return f"{utc(value):%H:%M:%S}" if isinstance(value, datetime) else "—"
+
+
 def short_sha(value: str | None) -> str:
     return (value or "")[:7] if value and re.fullmatch(r"[0-9a-fA-F]{8,64}", value) else (value or "")
 
@@ -135,7 +148,7 @@ def _title(findings: Findings) -> str:
     service = findings.root_cause.service
     when = findings.incident.start
     what = f"{service} incident" if service else "Incident"
-    return f"{what} on {when:%Y-%m-%d}" if when else what
+    return f"{what} on {utc(when):%Y-%m-%d}" if when else what
 
 
 def _summary(findings: Findings, blamed: SuspectView | None, duration: timedelta | None) -> str:
@@ -144,7 +157,7 @@ def _summary(findings: Findings, blamed: SuspectView | None, duration: timedelta
     top = findings.anomalies[0] if findings.anomalies else None
     where = cause.service or "the system"
     if incident.start:
-        first = f"From {incident.start:%Y-%m-%d %H:%M:%S} UTC, {where} showed"
+        first = f"From {format_time(incident.start)}, {where} showed"
     else:
         first = f"{where.capitalize() if where == 'the system' else where} showed"
     first += f" {_describe_anomaly(top)}." if top else " no anomalous log behaviour that logrca could single out."
@@ -299,7 +312,7 @@ def _commands(findings: Findings, blamed: SuspectView | None) -> list[Command]:
         commands.append(Command("see the suspect change",
                                 f"git -C {_shell_path(findings.inputs.repo or '.')} show --stat {blamed.suspect.commit}"))
     if findings.incident.start is not None:
-        start = findings.incident.start.strftime("%Y-%m-%dT%H:%M:%SZ")
+        start = utc(findings.incident.start).strftime("%Y-%m-%dT%H:%M:%SZ")
         paths = " ".join(_shell_path(s.path) for s in findings.inputs.sources[:6])
         repo = f" --repo {_shell_path(findings.inputs.repo)}" if findings.inputs.repo else ""
         commands.append(Command("re-run the analysis pinned to this onset",

@@ -6,13 +6,12 @@ both, and may `{% extends "default/postmortem.md.j2" %}` to change only some blo
 
 from __future__ import annotations
 
-from datetime import datetime
 from pathlib import Path
 
 import jinja2
 
 from parsers.errors import UserError
-from reports.context import format_duration
+from reports.context import format_clock, format_duration, format_time
 from reports.markdown import md_block, md_code, md_link, md_text
 
 DEFAULT_TEMPLATES = Path(__file__).resolve().parent / "templates"
@@ -47,6 +46,7 @@ def environment(template_dir: Path | None, html: bool) -> jinja2.Environment:
         code=md_code,
         block=md_block,
         link=md_link,
+        excerpt=excerpt,
     )
     return env
 
@@ -62,18 +62,23 @@ def render(template_dir: Path | None, name: str, html: bool, **context: object) 
                         f"{exc.message}.") from exc
 
 
-def format_time(value: datetime | None) -> str:
-    return f"{value:%Y-%m-%d %H:%M:%S} UTC" if isinstance(value, datetime) else "unknown"
-
-
-def format_clock(value: datetime | None) -> str:
-    return f"{value:%H:%M:%S}" if isinstance(value, datetime) else "—"
-
-
 def format_rate(value: float | None) -> str:
     if value is None:
         return "—"
     return f"{value:.1f}/min" if value < 100 else f"{value:.0f}/min"
 
 
-
+def excerpt(text: str | None, max_lines: int = 40, max_chars: int = 4000) -> str:
+    """A quoted log event cut to a readable size (a 2,000-frame stack trace or a 1 MB line would bury the
+    report); the cut is said, never silent."""
+    text = text or ""
+    lines = text.split("\n")
+    cut_lines = max(0, len(lines) - max_lines)
+    kept = "\n".join(lines[:max_lines])
+    cut_chars = max(0, len(kept) - max_chars)
+    if cut_chars:
+        kept = kept[:max_chars]
+    if not cut_lines and not cut_chars:
+        return text
+    what = f"{cut_lines} more lines" if cut_lines else f"{cut_chars} more characters"
+    return f"{kept}\n… ({what} not shown; see the file)"

@@ -12,7 +12,7 @@ from rich.table import Table
 from rich.text import Text
 
 from analyzer.findings import Findings
-from reports.context import format_duration, short_sha
+from reports.context import format_duration, format_time, short_sha
 from reports.redact import redact_findings
 
 SPARK_BLOCKS = "▁▂▃▄▅▆▇█"
@@ -61,7 +61,7 @@ def _verdict(findings: Findings) -> Text:
     text.append("]\n")
     if incident.start is not None:
         text.append("Onset: ", style="bold")
-        text.append(f"{incident.start:%Y-%m-%d %H:%M:%S} UTC")
+        text.append(format_time(incident.start))
         if cause.service:
             text.append(f" in {cause.service}")
         if incident.end is not None:

@@ -282,3 +282,24 @@ def test_markup_in_log_text_cannot_break_markdown(tmp_path):
     rendered = markdown_to_html(md)
     assert "<img src=x" not in rendered and 'href="javascript' not in rendered
     assert re.findall(r"<h2>(.+?)</h2>", rendered) == SECTIONS
+
+
+def test_times_in_other_zones_are_shown_in_utc(tmp_path):
+    from datetime import timedelta, timezone
+
+    findings = make_findings()
+    paris = timezone(timedelta(hours=1))
+    findings.incident.start = findings.incident.start.astimezone(paris)
+    write_reports(findings, tmp_path, formats=("md",))
+    md = (tmp_path / "postmortem.md").read_text()
+    assert "From 2026-11-20 14:02:00 UTC" in md and "15:02:00" not in md
+
+
+def test_huge_examples_are_cut_and_say_so(tmp_path):
+    findings = make_findings()
+    trace = "\n".join(f"\tat frame{i}(X.java:{i})" for i in range(3000))
+    findings.anomalies[0].examples[0].text = "ERROR boom\n" + trace
+    write_reports(findings, tmp_path, formats=("md", "html"))
+    md = (tmp_path / "postmortem.md").read_text()
+    assert "frame38(" in md and "frame39(" not in md and "2961 more lines not shown" in md
+    assert "2961 more lines not shown" in (tmp_path / "postmortem.html").read_text()
