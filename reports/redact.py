@@ -109,28 +109,40 @@ def redact_findings(value: T, pii: bool = False) -> T:
     Walking every field, rather than a list of the ones known to carry log text, keeps fields added later safe too.
     The same strings recur by the thousand (service names in the chart series), so each is redacted once.
     """
-    seen: dict[str, str] = {}
+    seen: dict[str, str | None] = {}  # None: nothing to mask, so the very same string object is kept
 
     def redact_once(text: str) -> str:
         if text not in seen:
-            seen[text] = redact_text(text, pii)
-        return seen[text]
+            redacted = redact_text(text, pii)
+            seen[text] = None if redacted == text else redacted
+        return seen[text] or text
 
     return _redact_value(value, redact_once)
 
 
 def _redact_value(value: Any, redact: Callable[[str], str]) -> Any:
+    """The value with every string redacted; parts with nothing to change are returned as they are (not copied),
+    which keeps the tens of thousands of chart points cheap."""
     if isinstance(value, str):
         return redact(value)
     if isinstance(value, (datetime, int, float, bool)) or value is None:
         return value
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        changes = {f.name: _redact_value(getattr(value, f.name), redact) for f in dataclasses.fields(value) if f.init}
-        return dataclasses.replace(value, **changes)
+        changes = {}
+        for f in dataclasses.fields(value):
+            if f.init:
+                old = getattr(value, f.name)
+                new = _redact_value(old, redact)
+                if new is not old:
+                    changes[f.name] = new
+        return dataclasses.replace(value, **changes) if changes else value
     if isinstance(value, dict):
-        return {_redact_value(k, redact): _redact_value(v, redact) for k, v in value.items()}
+        items = [(_redact_value(k, redact), _redact_value(v, redact)) for k, v in value.items()]
+        same = all(nk is k and nv is v for (nk, nv), (k, v) in zip(items, value.items()))
+        return value if same else dict(items)
     if isinstance(value, (list, tuple)):
-        return type(value)(_redact_value(v, redact) for v in value)
+        items = [_redact_value(v, redact) for v in value]
+        return value if all(n is o for n, o in zip(items, value)) else type(value)(items)
     return value
 
 
