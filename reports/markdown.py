@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 
 _SPECIAL = re.compile(r"([\\`*_\[\]<>|~])")
-_LINE_START = re.compile(r"^(\d*)([#+\-=!.)])")
+_LINE_START = re.compile(r"^(\d{0,9})((?<=\d)[.)]|(?<!\d)[#+\-])(?=\s|$)")
 _NEWLINES = re.compile(r"\s*[\r\n]+\s*")
 
 

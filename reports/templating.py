@@ -65,6 +65,8 @@ def render(template_dir: Path | None, name: str, html: bool, **context: object) 
 def format_rate(value: float | None) -> str:
     if value is None:
         return "—"
+    if value < 1:
+        return f"{value:.2f}/min"
     return f"{value:.1f}/min" if value < 100 else f"{value:.0f}/min"
 
 
