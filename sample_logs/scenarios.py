@@ -622,6 +622,8 @@ both pods restart.
 - Noise that was there all day: the supplier feed's 503s (an ERROR every half hour or so), Hibernate's
   in-memory paging warning in payment-service (several a minute), slow-acquirer and price-change warnings, ssh
   brute force and UFW blocks in syslog.
+- A secret: checkout logs the payment URL it was configured with, basic-auth password included, on every
+  timeout — the most quoted line of the incident. A report must mask it (`secrets_in_logs` in expected.json).
 
 ## Files
 - `logs/` — point `logrca analyze` here. nginx `combined` access log, checkout JSON lines, payment logback text
@@ -652,6 +654,9 @@ At about 17:06 on-call grows the volume (`resize2fs`); PostgreSQL recovers at {e
 hours earlier, and commits landed during the afternoon (docs, a test, a payment config value, a replica count);
 none of them touches storage, WAL or archiving. The evidence points at infrastructure: db-01's disk and the
 unreachable archive server.
+
+A secret: after the fix on-call runs `psql` with `PGPASSWORD=...` under sudo, and syslog records the command
+line. A report must mask it (`secrets_in_logs` in expected.json).
 
 ## Files
 As in `{PAYMENT_NAME}`: `logs/`, `repo.bundle`, `deploys.csv`, `expected.json`.
