@@ -600,6 +600,7 @@ class Simulation:
                         f"available={leak.max_connections - leased} max={leak.max_connections}",
                     )
                     if exhausted:
+                        self.symptom(t + 150)
                         self.payment(
                             pod,
                             t + 150,
