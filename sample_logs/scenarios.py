@@ -14,13 +14,13 @@ from pathlib import Path
 from sample_logs import shop_code as code
 from sample_logs.gitbuild import RepoBuilder
 from sample_logs.shop_history import Edit, filler_plan
-from sample_logs.shop_sim import (
+from sample_logs.shop_sim import Simulation
+from sample_logs.shop_world import (
     SECRETS,
     DiskFull,
     PoolLeak,
     Release,
     S,
-    Simulation,
     World,
     dt,
     us_of,
