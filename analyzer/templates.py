@@ -24,7 +24,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from drain3.drain import Drain, LogCluster, Node
 
-from analyzer.masking import WILDCARD, mask_array
+from analyzer.masking import WILDCARD, event_text, mask_array
 from analyzer.template_postprocess import merge_equal_templates, refine_template
 
 STATE_FORMAT = "logrca-template-state"
@@ -95,6 +95,7 @@ class TemplateMiner:
         self._clusters: list[_Cluster] = []  # indexed by provisional id
         self._by_drain_id: dict[tuple[str, int], int] = {}
         self._memo: dict[tuple[str, str], int] = {}  # (key, masked message) -> provisional id
+        self._wildcards: dict[int, list[int]] = {}  # provisional id -> wildcard positions of its template (a cache)
         if state is not None:
             from analyzer.template_state import restore_into
 
@@ -108,7 +109,7 @@ class TemplateMiner:
             return np.zeros(0, dtype=np.int64)
         # Everything per line stays in Arrow/numpy; Python sees only distinct (key, masked message) pairs.
         raw_codes, raw_uniques = _encode(messages)
-        masked_codes, masked_uniques = _encode(mask_array(raw_uniques))
+        masked_codes, masked_uniques = _encode(mask_array(event_text(raw_uniques)))
         line_masked = masked_codes[raw_codes]
         if keys is None:
             key_codes, key_names = np.zeros(len(messages), dtype=np.int64), [""]
@@ -138,7 +139,7 @@ class TemplateMiner:
         drain = self._drains.get(key)
         if drain is None:
             drain = self._drains[key] = _new_drain()
-        cluster, _ = drain.add_log_message(masked)
+        cluster, change = drain.add_log_message(masked)
         tokens = masked.split()
         pid = self._by_drain_id.get((key, cluster.cluster_id))
         if pid is None:
@@ -147,8 +148,14 @@ class TemplateMiner:
             self._clusters.append(
                 _Cluster(key, cluster.cluster_id, list(tokens), list(tokens), [len(t) for t in tokens])
             )
-        else:
-            _widen_affixes(self._clusters[pid], tokens, cluster.log_template_tokens)
+            return self._remember(memo_key, pid)
+        wild = self._wildcards.get(pid)
+        if wild is None or change != "none":
+            wild = self._wildcards[pid] = [i for i, t in enumerate(cluster.log_template_tokens) if t == WILDCARD]
+        _widen_affixes(self._clusters[pid], tokens, wild)
+        return self._remember(memo_key, pid)
+
+    def _remember(self, memo_key: tuple[str, str], pid: int) -> int:
         self._memo[memo_key] = pid
         return pid
 
@@ -181,6 +188,12 @@ class TemplateMiner:
         return cls(state)
 
 
+def mining_text(messages: pd.Series) -> pd.Series:
+    """What Drain is fed for each message: its event text, masked (same index and order)."""
+    values = pa.array(messages.astype("str").fillna(""), type=pa.large_string())
+    return pd.Series(mask_array(event_text(values)).to_pylist(), index=messages.index, dtype="str")
+
+
 def _encode(values) -> tuple[np.ndarray, pa.Array]:
     """Codes (int64, in order of first appearance) and the distinct strings, via Arrow's hash encoder."""
     array = values if isinstance(values, (pa.Array, pa.ChunkedArray)) else pa.array(values, from_pandas=True)
@@ -192,15 +205,14 @@ def _encode(values) -> tuple[np.ndarray, pa.Array]:
     return encoded.indices.to_numpy(zero_copy_only=False).astype(np.int64, copy=False), encoded.dictionary
 
 
-def _widen_affixes(info: _Cluster, tokens: list[str], template: tuple[str, ...]) -> None:
-    """Fold one member's tokens into the cluster's common prefixes/suffixes, where the template has a wildcard.
+def _widen_affixes(info: _Cluster, tokens: list[str], wildcards: list[int]) -> None:
+    """Fold one member's tokens into the cluster's common prefixes/suffixes at the template's wildcards.
 
     Elsewhere every member so far has the same token, so the first member's token is already the answer."""
     if len(tokens) != len(info.prefixes):  # cannot happen with Drain (same length), guard anyway
         return
-    for i, (token, shape) in enumerate(zip(tokens, template)):
-        if shape != WILDCARD:
-            continue
+    for i in wildcards:
+        token = tokens[i]
         prefix = info.prefixes[i]
         if not token.startswith(prefix):
             info.prefixes[i] = os.path.commonprefix([prefix, token])
