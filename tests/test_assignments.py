@@ -110,3 +110,18 @@ def test_loghub_raw_file_gets_a_row_per_line(tmp_path):
     rows = read_csv(out)
     assert rows.line.tolist() == list(range(1, 2001))
     assert rows.template_id.nunique() == 14
+
+
+def test_lines_skipped_by_since_still_get_a_row_with_no_template(tmp_path):
+    from datetime import datetime, timezone
+
+    log = write(tmp_path, "app/app.log", APP_LOG)
+    out = tmp_path / "assignments.csv"
+    since = datetime(2026, 11, 20, 6, 0, 3, tzinfo=timezone.utc)
+    summary = run_templates([str(log)], ParseOptions(tz="UTC", since=since), str(out), None)
+    rows = read_csv(out)
+    assert rows.line.tolist() == list(range(1, len(APP_LOG.splitlines()) + 1))
+    skipped = rows[rows.line <= 6]
+    assert (skipped.template_id == "").all() and (skipped.template == "").all()
+    assert (rows[rows.line > 6].template != "").all()
+    assert summary.events == 3
