@@ -15,6 +15,7 @@ Why it is shaped like this:
 
 from __future__ import annotations
 
+import operator
 import os
 from dataclasses import dataclass, field
 
@@ -25,7 +26,7 @@ import pyarrow.compute as pc
 from drain3.drain import Drain, LogCluster, Node
 
 from analyzer.masking import WILDCARD, event_text, mask_array
-from analyzer.template_postprocess import merge_equal_templates, refine_template
+from analyzer.template_postprocess import merge_compatible, merge_equal_templates, refine_template
 
 STATE_FORMAT = "logrca-template-state"
 STATE_VERSION = 1
@@ -38,21 +39,40 @@ DRAIN_MAX_CHILDREN = 100
 
 
 class _MaskAwareDrain(Drain):
-    """Drain whose similarity counts a masked value facing a template wildcard as agreement."""
+    """Drain whose similarity counts a masked value facing a template wildcard as agreement.
+
+    With `<*>` as both the mask and Drain's parameter string, "agreement" is plain token equality, so the score
+    is a count of equal positions (done in C by `map`). Stock Drain would score a masked value against a
+    template wildcard as a mismatch, which splits messages that are mostly masked values.
+    """
 
     def get_seq_distance(self, seq1, seq2, include_params):
         if not seq1:
             return 1.0, 0
-        sim_tokens = 0
-        param_count = 0
-        for template_token, token in zip(seq1, seq2):
-            if template_token == WILDCARD:
-                param_count += 1
-                if token == WILDCARD or include_params:
-                    sim_tokens += 1
-            elif template_token == token:
-                sim_tokens += 1
+        sim_tokens = sum(map(operator.eq, seq1, seq2))
+        param_count = seq1.count(WILDCARD)
+        if include_params:  # only Drain's `match()` asks; wildcards then agree with anything
+            sim_tokens += sum(1 for a, b in zip(seq1, seq2) if a == WILDCARD and b != WILDCARD)
         return sim_tokens / len(seq1), param_count
+
+    def add_tokens(self, tokens: tuple[str, ...]) -> tuple[LogCluster, bool]:
+        """`add_log_message` for an already split message, without the profiler hooks: (cluster, template changed).
+
+        Same steps as Drain3's own: tree search, else a new cluster in the prefix tree, else widen the template."""
+        cluster = self.tree_search(self.root_node, tokens, self.sim_th, False)
+        if cluster is None:
+            self.clusters_counter += 1
+            cluster = LogCluster(tokens, self.clusters_counter)
+            self.id_to_cluster[cluster.cluster_id] = cluster
+            self.add_seq_to_prefix_tree(self.root_node, cluster)
+            return cluster, True
+        cluster.size += 1
+        template = cluster.log_template_tokens
+        widened = tuple(t if t == m else WILDCARD for t, m in zip(template, tokens))
+        if widened == template:
+            return cluster, False
+        cluster.log_template_tokens = widened
+        return cluster, True
 
 
 def _new_drain() -> _MaskAwareDrain:
@@ -139,8 +159,8 @@ class TemplateMiner:
         drain = self._drains.get(key)
         if drain is None:
             drain = self._drains[key] = _new_drain()
-        cluster, change = drain.add_log_message(masked)
-        tokens = masked.split()
+        tokens = tuple(masked.split())
+        cluster, changed = drain.add_tokens(tokens)
         pid = self._by_drain_id.get((key, cluster.cluster_id))
         if pid is None:
             pid = len(self._clusters)
@@ -150,7 +170,7 @@ class TemplateMiner:
             )
             return self._remember(memo_key, pid)
         wild = self._wildcards.get(pid)
-        if wild is None or change != "none":
+        if wild is None or changed:
             wild = self._wildcards[pid] = [i for i, t in enumerate(cluster.log_template_tokens) if t == WILDCARD]
         _widen_affixes(self._clusters[pid], tokens, wild)
         return self._remember(memo_key, pid)
@@ -161,14 +181,25 @@ class TemplateMiner:
 
     # -- results -------------------------------------------------------------------------------------------
     def provisional_texts(self) -> list[str]:
-        """Each provisional cluster's template, refined but not yet merged, indexed by provisional id."""
-        texts = []
-        for info in self._clusters:
-            tokens = self._drains[info.key].id_to_cluster[info.drain_id].log_template_tokens
-            texts.append(refine_template(tokens, info.prefixes, info.suffixes, info.shortest))
-        return texts
+        """Each provisional cluster's final template text (after merging compatible clusters), by provisional id."""
+        shapes = [(c.key, self._drains[c.key].id_to_cluster[c.drain_id].log_template_tokens) for c in self._clusters]
+        into, merged = merge_compatible(shapes)
+        affixes = {}
+        for pid, target in enumerate(into):
+            info = self._clusters[pid]
+            if target not in affixes:
+                affixes[target] = (list(info.prefixes), list(info.suffixes), list(info.shortest))
+                continue
+            prefixes, suffixes, shortest = affixes[target]
+            for i in range(len(prefixes)):
+                prefixes[i] = os.path.commonprefix([prefixes[i], info.prefixes[i]])
+                suffixes[i] = _common_suffix(suffixes[i], info.suffixes[i])
+                shortest[i] = min(shortest[i], info.shortest[i])
+        texts = {target: refine_template(merged[target], *affixes[target]) for target in merged}
+        return [texts[target] for target in into]
 
     def finish(self) -> TemplateSet:
+        """The final templates of everything added so far (the miner can go on adding afterwards)."""
         texts = self.provisional_texts()
         counts = [info.count for info in self._clusters]
         mapping, final_texts = merge_equal_templates(texts)
