@@ -211,8 +211,10 @@ def _burst_onset(table, matrix, buckets, severity, columns, runs, cp) -> _Window
         mask = np.isin(table.codes, chosen) & (table.ns >= buckets.start_ns(start))
         onset = int(table.ns[mask].min())
         p = f"p = {cp.p_value:.2f}" if cp is not None else "too few buckets"
+        # Until the recovery is settled the window is the flagged run: a burst measured against the rest of the
+        # logs would be diluted into looking like background.
         return _Window(
-            onset, None, None, "auto",
+            onset, buckets.start_ns(start + length), None, "auto",
             f"IsolationForest over windows x template counts flagged {length} window(s) of {buckets.seconds} s from "
             f"{buckets.start(start):%H:%M:%S} in which {len(drivers)} error template(s) burst; the change-point scan "
             f"found no lasting change ({p}); the onset is the first event of the burst, {to_datetime(onset):%H:%M:%S}",

@@ -26,12 +26,16 @@ URL_HOST = re.compile(r"\b[a-z][a-z0-9+.-]*://(?:[^@/\s]+@)?([a-z0-9_.-]+)(?::(\
 HOST_PORT = re.compile(r"(?<![\w.:/-])([a-z][a-z0-9_-]*(?:\.[a-z0-9_-]+)*):(\d{2,5})\b", re.IGNORECASE)
 # Words that make a named service the object of a complaint rather than a passing mention.
 BLAME_WORDS = re.compile(
-    r"time[d -]?out|refused|reset|unreachable|unavailable|not available|no healthy|calling|call to|request to|"
+    r"time[ds]?[ -]?out|refused|reset|unreachable|unavailable|not available|no healthy|calling|call to|request to|"
     r"connect|upstream|downstream|dependency|backend|circuit|\b50[0234]\b|bad gateway|gateway|from|returned|"
     r"respon|failed to (?:reach|call|contact|get|fetch|send)|could not (?:reach|call|contact)|cannot (?:reach|call)|"
     r"not responding|down\b|retry|retries|remote|peer",
     re.IGNORECASE,
 )
+# Words too common in messages to stand for a service, even when a service name reduces to them.
+GENERIC_WORDS = frozenset({"api", "app", "web", "www", "http", "https", "service", "server", "svc", "worker", "main",
+                           "default", "prod", "production", "staging", "dev", "test", "local", "internal", "backend",
+                           "frontend-api", "client", "host", "node", "db"})
 LOCAL_HOSTS = frozenset({"localhost", "127.0.0.1", "0.0.0.0", "::1"})
 
 WEIGHT_EARLY, WEIGHT_BLAMED, WEIGHT_OWN, WEIGHT_DROP, WEIGHT_COMPLAINER = 0.30, 0.30, 0.25, 0.15, 0.20
@@ -72,7 +76,7 @@ def _aliases_of(name: str, prefix: str) -> set[str]:
         for suffix in GENERIC_SUFFIXES:
             if stem.endswith(suffix) and len(stem) - len(suffix) >= 3:
                 out.add(stem[: -len(suffix)].rstrip("-_."))
-    return {a for a in out if len(a) >= 2}
+    return {a for a in out if len(a) >= 2 and (a == name or a not in GENERIC_WORDS)}
 
 
 def _shared_prefix(names: list[str]) -> str:
@@ -93,7 +97,10 @@ def blame_targets(text: str, aliases: dict[str, str], own: str) -> tuple[dict[st
     Hosts in URLs or host:port that match no service are outside dependencies."""
     strength = 1.0 if BLAME_WORDS.search(text) else 0.5
     services: dict[str, float] = {}
-    for token in TOKEN.findall(text):
+    for match in TOKEN.finditer(text):
+        if _in_url_path(text, match.start()):
+            continue
+        token = match.group(0)
         for candidate in _token_forms(token.lower()):
             target = aliases.get(candidate)
             if target and target != own:
@@ -108,6 +115,11 @@ def blame_targets(text: str, aliases: dict[str, str], own: str) -> tuple[dict[st
             continue
         external[f"{host}:{port}" if port else host] = strength
     return services, external
+
+
+def _in_url_path(text: str, start: int) -> bool:
+    """A token right after a single "/" is a path segment ("/api/orders"), not a host ("http://orders")."""
+    return start > 0 and text[start - 1] == "/" and not text[max(start - 2, 0) : start] == "//"
 
 
 def _token_forms(token: str) -> list[str]:
