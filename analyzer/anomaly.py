@@ -52,12 +52,27 @@ BLAME_DISCOUNT = 0.7  # a complaint about another service explains less than tha
 
 @dataclass
 class _Table:
-    """The event table reduced to arrays the scoring works on."""
+    """The event table reduced to arrays the scoring works on (codes, not strings: ten million rows)."""
 
     events: pd.DataFrame
     ns: np.ndarray  # event time, int64 ns (NAT_NS when unknown)
     codes: np.ndarray  # template column per event
-    is_error: np.ndarray
+    level: np.ndarray  # index into level_names per event
+    level_names: list[str]  # upper case; "" unknown
+    service: np.ndarray  # index into service_names per event
+    service_names: np.ndarray  # object array of str
+    path: np.ndarray
+    path_names: np.ndarray
+    is_error: np.ndarray | None = None
+
+    def flag_errors(self, severity: np.ndarray) -> None:
+        error_level = np.array([n in ERROR_LEVELS for n in self.level_names], dtype=bool)[self.level]
+        unknown_level = np.array([n == "" for n in self.level_names], dtype=bool)[self.level]
+        # A line without a level is an error when its template reads like one.
+        self.is_error = error_level | (unknown_level & (severity[self.codes] >= 0.8))
+
+    def services_present(self) -> list[str]:
+        return sorted(str(n) for n in self.service_names[np.unique(self.service)])
 
 
 @dataclass
@@ -82,9 +97,12 @@ def detect_anomalies(
     if baseline is not None:
         _check_columns(baseline, "baseline")
     ids = pd.Index(pd.unique(np.concatenate([_ids(events), _ids(baseline)])))
-    severity = template_severity(templates, ids.to_numpy())
-    table = _table(events, ids, severity)
-    base = _table(baseline, ids, severity) if baseline is not None and len(baseline) else None
+    table = _table(events, ids)
+    base = _table(baseline, ids) if baseline is not None and len(baseline) else None
+    severity = template_severity(templates, ids.to_numpy(), _majority_levels([table, base], len(ids)))
+    for t in (table, base):
+        if t is not None:
+            t.flag_errors(severity)
     notes = _time_notes(table)
     if not (table.ns != NAT_NS).any():
         return _without_time(table, base, ids, severity, templates, notes)
@@ -126,13 +144,39 @@ def _ids(frame: pd.DataFrame | None) -> np.ndarray:
     return frame["template_id"].to_numpy(dtype=np.int64)
 
 
-def _table(frame: pd.DataFrame, ids: pd.Index, severity: np.ndarray) -> _Table:
+def _table(frame: pd.DataFrame, ids: pd.Index) -> _Table:
     frame = frame.reset_index(drop=True)
     codes = ids.get_indexer(frame["template_id"].to_numpy(dtype=np.int64))
-    level = frame["level"].astype(str).str.upper().to_numpy()
-    # A line without a level is an error when its template reads like one.
-    is_error = np.isin(level, list(ERROR_LEVELS)) | ((level == "") & (severity[codes] >= 0.8))
-    return _Table(events=frame, ns=time_ns(frame["time"]), codes=codes, is_error=is_error)
+    level, level_names = _categorical(frame["level"])
+    service, service_names = _categorical(frame["service"])
+    path, path_names = _categorical(frame["path"])
+    return _Table(events=frame, ns=time_ns(frame["time"]), codes=codes, level=level,
+                  level_names=[str(n).upper() for n in level_names], service=service, service_names=service_names,
+                  path=path, path_names=path_names)
+
+
+def _majority_levels(tables: list[_Table | None], n_codes: int) -> list[str]:
+    """The most common known level of each template's events ("" when none of its events had one)."""
+    names = sorted({n for t in tables if t is not None for n in t.level_names if n})
+    if not names:
+        return [""] * n_codes
+    counts = np.zeros((n_codes, len(names)), dtype=np.int64)
+    for t in tables:
+        if t is None:
+            continue
+        index = np.array([names.index(n) if n else -1 for n in t.level_names])[t.level]
+        known = index >= 0
+        counts += count_matrix(t.codes[known], index[known], n_codes, len(names))
+    best = counts.argmax(axis=1)
+    return [names[b] if counts[k, b] else "" for k, b in enumerate(best)]
+
+
+def _categorical(column: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """Codes per row and the names they stand for (missing values become "")."""
+    cat = column if isinstance(column.dtype, pd.CategoricalDtype) else column.astype("category")
+    codes = cat.cat.codes.to_numpy().astype(np.int64)
+    names = np.array([str(c) for c in cat.cat.categories] + [""], dtype=object)
+    return np.where(codes < 0, len(names) - 1, codes), names
 
 
 def _time_notes(table: _Table) -> list[str]:
@@ -411,7 +455,7 @@ def _result(
     firsts = _first_seen(table, inside, changes, window.onset_ns)
     services_of = _services_by_template(table, inside, base, timed & (table.ns < window.onset_ns))
     texts = _texts_by_service(table, templates)
-    names = sorted(str(s) for s in pd.unique(table.events["service"].astype(str)))
+    names = table.services_present()
     aliases = service_aliases(names)
 
     activities = _activities(table, base, ids, severity, templates, changes, firsts, services_of, texts, aliases,
@@ -483,23 +527,22 @@ def _services_by_template(
     table: _Table, inside: np.ndarray, base: _Table | None, before: np.ndarray
 ) -> dict[str, dict[int, dict[str, int]]]:
     """{"incident"|"baseline": {column: {service: events}}}."""
-    def count(codes: np.ndarray, services: pd.Series) -> dict[int, dict[str, int]]:
-        frame = pd.DataFrame({"c": codes, "s": services.astype(str).to_numpy()})
-        grouped = frame.groupby(["c", "s"]).size()
+    def count(t: _Table, mask: np.ndarray | None) -> dict[int, dict[str, int]]:
+        codes, services = (t.codes, t.service) if mask is None else (t.codes[mask], t.service[mask])
+        grouped = pd.DataFrame({"c": codes, "s": services}).groupby(["c", "s"]).size()
         out: dict[int, dict[str, int]] = {}
         for (c, s), n in grouped.items():
-            out.setdefault(int(c), {})[s] = int(n)
+            out.setdefault(int(c), {})[str(t.service_names[s])] = int(n)
         return out
 
-    svc = table.events["service"]
-    healthy = count(base.codes, base.events["service"]) if base is not None else count(table.codes[before], svc[before])
-    return {"incident": count(table.codes[inside], svc[inside]), "baseline": healthy}
+    healthy = count(base, None) if base is not None else count(table, before)
+    return {"incident": count(table, inside), "baseline": healthy}
 
 
 def _texts_by_service(table: _Table, templates: dict[int, TemplateInfo]) -> dict[tuple[int, str], list[Example]]:
     """(template id, service) -> examples from that service, via the path each example was read from."""
-    paths = table.events[["path", "service"]].astype(str).drop_duplicates("path")
-    service_of = dict(zip(paths["path"], paths["service"]))
+    pairs = pd.DataFrame({"p": table.path, "s": table.service}).drop_duplicates("p")
+    service_of = {str(table.path_names[p]): str(table.service_names[s]) for p, s in zip(pairs["p"], pairs["s"])}
     out: dict[tuple[int, str], list[Example]] = {}
     for tid, info in templates.items():
         for example in [*info.examples, *info.recent]:
@@ -513,17 +556,13 @@ def _activities(
     table, base, ids, severity, templates, changes, firsts, services_of, texts, aliases, names, inside, window
 ) -> list[ServiceActivity]:
     activities = {name: ServiceActivity(name=name) for name in names}
-    svc = table.events["service"].astype(str).to_numpy()
     before = (table.ns != NAT_NS) & (table.ns < window.onset_ns)
-    for name, n in pd.Series(svc[inside & table.is_error]).value_counts().items():
-        activities[name].errors_incident = int(n)
-    if base is not None:
-        base_errors = pd.Series(base.events["service"].astype(str).to_numpy()[base.is_error]).value_counts()
-    else:
-        base_errors = pd.Series(svc[before & table.is_error]).value_counts()
+    for name, n in _per_service(table, inside & table.is_error).items():
+        activities[name].errors_incident = n
+    base_errors = _per_service(base, base.is_error) if base is not None else _per_service(table, before & table.is_error)
     for name, n in base_errors.items():
         if name in activities:
-            activities[name].errors_baseline = int(n)
+            activities[name].errors_baseline = n
 
     first_by_service = _first_by_service(table, inside, [c.column for c in changes if c.kind != "drop"])
     for change in changes:
@@ -552,13 +591,18 @@ def _activities(
     return [activities[name] for name in names]
 
 
+def _per_service(table: _Table, mask: np.ndarray) -> dict[str, int]:
+    counts = np.bincount(table.service[mask], minlength=len(table.service_names))
+    return {str(table.service_names[i]): int(n) for i, n in enumerate(counts) if n}
+
+
 def _first_by_service(table: _Table, inside: np.ndarray, columns: list[int]) -> dict[tuple[int, str], int]:
     if not columns:
         return {}
     mask = inside & np.isin(table.codes, columns) & (table.ns != NAT_NS)
-    frame = pd.DataFrame({"c": table.codes[mask], "s": table.events["service"].astype(str).to_numpy()[mask],
-                          "t": table.ns[mask]})
-    return {(int(c), s): int(t) for (c, s), t in frame.groupby(["c", "s"])["t"].min().items()}
+    frame = pd.DataFrame({"c": table.codes[mask], "s": table.service[mask], "t": table.ns[mask]})
+    firsts = frame.groupby(["c", "s"])["t"].min()
+    return {(int(c), str(table.service_names[s])): int(t) for (c, s), t in firsts.items()}
 
 
 def _earliest(activity: ServiceActivity, ns: int | None) -> None:
@@ -625,12 +669,12 @@ def _example_times(table, templates, ids, changes) -> dict[tuple[str, int], int]
             for e in [*templates[tid].examples, *templates[tid].recent]}
     if not keys:
         return {}
+    path_code = {str(name): i for i, name in enumerate(table.path_names)}
+    wanted_keys = pd.DataFrame([(path_code[p], line) for p, line in keys if p in path_code], columns=["p", "line"])
     mask = np.isin(table.codes, [c.column for c in changes])
-    frame = pd.DataFrame({"path": table.events["path"].astype(str).to_numpy()[mask],
-                          "line": table.events["line"].to_numpy()[mask], "t": table.ns[mask]})
-    frame = frame[[k in keys for k in zip(frame["path"], frame["line"])]] if len(frame) < 200_000 else \
-        frame.merge(pd.DataFrame(list(keys), columns=["path", "line"]), on=["path", "line"])
-    return {(p, int(l)): int(t) for p, l, t in zip(frame["path"], frame["line"], frame["t"])}
+    frame = pd.DataFrame({"p": table.path[mask], "line": table.events["line"].to_numpy()[mask], "t": table.ns[mask]})
+    found = frame.merge(wanted_keys.astype({"p": frame["p"].dtype, "line": frame["line"].dtype}), on=["p", "line"])
+    return {(str(table.path_names[p]), int(l)): int(t) for p, l, t in zip(found["p"], found["line"], found["t"])}
 
 
 def _pick_examples(info: TemplateInfo | None, times: dict[tuple[str, int], int], window: _Window) -> list[Example]:
@@ -682,16 +726,17 @@ def _baseline_range(table: _Table, base: _Table | None, window: _Window):
 
 def _series(table: _Table, buckets: Buckets, anomalous: list[int]) -> list[SeriesPoint]:
     bucket = buckets.assign(table.ns)
-    service_codes, names = pd.factorize(table.events["service"].astype(str))
+    service_codes, names = table.service, table.service_names
     n = len(names)
     events = count_matrix(bucket, service_codes, buckets.count, n)
     errors = count_matrix(np.where(table.is_error, bucket, -1), service_codes, buckets.count, n)
     flagged = np.isin(table.codes, anomalous)
     anomalous_counts = count_matrix(np.where(flagged, bucket, -1), service_codes, buckets.count, n)
+    present = [s for s in range(n) if events[:, s].any()]
     points = []
     for b in range(buckets.count):
         when = buckets.start(b)
-        for s in range(n):
+        for s in present:
             points.append(SeriesPoint(time=when, service=str(names[s]), events=int(events[b, s]),
                                       errors=int(errors[b, s]), anomalous=int(anomalous_counts[b, s])))
     return points
@@ -716,11 +761,10 @@ def _first_line(text: str, limit: int = 120) -> str:
 
 def _no_incident(table, base, ids, severity, templates, buckets, window, notes) -> AnomalyResult:
     """No onset: no window, no anomalies; services listed (all alike), the series still drawn."""
-    names = sorted(str(s) for s in pd.unique(table.events["service"].astype(str)))
+    names = table.services_present()
     activities = [ServiceActivity(name=n) for n in names]
-    svc = table.events["service"].astype(str).to_numpy()
-    for name, n in pd.Series(svc[table.is_error]).value_counts().items():
-        activities[names.index(name)].errors_incident = int(n)
+    for name, n in _per_service(table, table.is_error).items():
+        activities[names.index(name)].errors_incident = n
     state = find_state_changes(table.events, templates, None)
     return AnomalyResult(
         incident=Incident(start=None, end=None, detection="auto", method=window.method),
@@ -749,7 +793,7 @@ def _without_time(table, base, ids, severity, templates, notes) -> AnomalyResult
     everything = np.ones(len(table.codes), dtype=bool)
     services_of = _services_by_template(table, everything, None, ~everything)
     texts = _texts_by_service(table, templates)
-    names = sorted(str(s) for s in pd.unique(table.events["service"].astype(str)))
+    names = table.services_present()
     aliases = service_aliases(names)
     window_all = _Window(np.iinfo(np.int64).min + 1, None, None, "none", window.method)
     activities = _activities(table, None, ids, severity, templates, changes, {}, services_of, texts, aliases,

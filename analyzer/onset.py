@@ -21,6 +21,7 @@ from analyzer.timeseries import dispersion
 
 EVIDENCE_SCALE = 10.0  # beyond about this (p ~ 1e-5) a template's evidence grows only logarithmically,
 # so one busy template cannot outvote many, yet the best boundary still gets more than a nearby one
+NOISE_EVIDENCE = 3.0
 FULL_EFFECT_RATIO = 3.0  # rate ratios below this count only partly, so slow drifts in busy templates stay quiet
 DROP_WEIGHT = 0.6
 MIN_BEFORE = 2  # buckets of healthy logs needed before an onset can be placed
@@ -95,7 +96,10 @@ def _evidence(
     effect = np.minimum(np.abs(np.log(rate2 / rate1)) / np.log(FULL_EFFECT_RATIO), 1.0)
     up = rate2 > rate1
     weight = np.where(up, severity[None, :], DROP_WEIGHT * present_before)
-    evidence = EVIDENCE_SCALE * np.log1p(llr / phi[None, :] / EVIDENCE_SCALE) * effect * weight
+    # What noise alone gives a template at its best boundary (a likelihood ratio of a few) is taken off first,
+    # so a thousand sparse templates cannot add up to an incident.
+    excess = np.maximum(llr / phi[None, :] - NOISE_EVIDENCE, 0.0)
+    evidence = EVIDENCE_SCALE * np.log1p(excess / EVIDENCE_SCALE) * effect * weight
     return evidence, llr, up, present_before
 
 

@@ -38,14 +38,19 @@ DROP_MIN_PRESENCE = 0.5  # a drop only for templates seen in at least half the b
 DROP_MIN_BUCKETS = 3  # ...and in at least this many
 
 
-def template_severity(templates: dict[int, TemplateInfo], ids: np.ndarray) -> np.ndarray:
-    """0..1 per template id: how much an increase of it matters, from its level and, failing that, its words."""
+def template_severity(
+    templates: dict[int, TemplateInfo], ids: np.ndarray, levels: list[str] | None = None
+) -> np.ndarray:
+    """0..1 per template id: how much an increase of it matters, from its level and, failing that, its words.
+
+    `levels`, when given, is the most common level of each template's events (the logs' own word beats the
+    template record's)."""
     severity = np.empty(len(ids))
     for i, tid in enumerate(ids):
         info = templates.get(int(tid))
-        level = (info.level or "").upper() if info else ""
+        level = levels[i] if levels is not None and levels[i] else (info.level or "") if info else ""
         text = info.text if info else ""
-        severity[i] = _severity(level, text)
+        severity[i] = _severity(level.upper(), text)
     return severity
 
 
