@@ -141,6 +141,7 @@ def test_html_is_self_contained(report):
     assert not re.search(r"url\(\s*['\"]?(?!#|data:)", page)
     # the only external references are plain links a reader may click
     hrefs = re.findall(r'(?:xlink:)?href="([^"]*)"', page)
+    assert {h[1:] for h in hrefs if h.startswith("#")} <= set(re.findall(r'\bid="([^"]+)"', page))
     assert all(h.startswith(("#", "https://github.com/")) for h in hrefs), hrefs
 
 
@@ -208,6 +209,8 @@ def test_only_requested_formats(tmp_path):
     written = write_reports(make_findings(), tmp_path, formats=["html"])
     assert [p.name for p in written] == ["postmortem.html"]
     assert not (tmp_path / "postmortem-chart.svg").exists()
+    written = write_reports(make_findings(), tmp_path / "two", formats="json, md")
+    assert [p.name for p in written] == ["postmortem-chart.svg", "postmortem.md", "findings.json"]
 
 
 def test_unknown_format_is_a_user_error(tmp_path):
