@@ -84,7 +84,7 @@ def test_markdown_renders_as_intended(report):
     assert "&lt;script&gt;alert" in rendered and "<script" not in rendered
     assert '<img src="postmortem-chart.svg"' in rendered
     # escaped prose comes out as the text it was
-    assert "new 'charge failed order=&lt;*&gt;' (1840 events)" in rendered
+    assert "Alert on 'charge failed order=&lt;*&gt;' in payments" in rendered
 
 
 def test_markdown_tables_have_consistent_columns(report):
@@ -295,7 +295,7 @@ def test_times_in_other_zones_are_shown_in_utc(tmp_path):
     findings.incident.start = findings.incident.start.astimezone(paris)
     write_reports(findings, tmp_path, formats=("md",))
     md = (tmp_path / "postmortem.md").read_text()
-    assert "From 2026-11-20 14:02:00 UTC" in md and "15:02:00" not in md
+    assert "**First sign in the logs:** 2026-11-20 14:02:00 UTC" in md and "15:02:00" not in md
 
 
 def test_huge_examples_are_cut_and_say_so(tmp_path):
@@ -306,3 +306,19 @@ def test_huge_examples_are_cut_and_say_so(tmp_path):
     md = (tmp_path / "postmortem.md").read_text()
     assert "frame38(" in md and "frame39(" not in md and "2961 more lines not shown" in md
     assert "2961 more lines not shown" in (tmp_path / "postmortem.html").read_text()
+
+
+def test_summary_uses_the_verdict_and_adds_the_duration(report):
+    md = report["postmortem.md"].read_text()
+    summary = md.split("## Summary")[1].split("## Impact")[0]
+    assert "payments ran out of database connections after commit 3f9c2a7 shrank the pool to 4. It lasted 39 min." \
+        in summary.replace("\n", " ")
+
+
+def test_summary_is_written_when_the_verdict_gave_none(tmp_path):
+    findings = make_findings()
+    findings.root_cause.summary = ""
+    write_reports(findings, tmp_path, formats=("md",))
+    summary = (tmp_path / "postmortem.md").read_text().split("## Summary")[1].split("## Impact")[0]
+    assert "From 2026-11-20 14:02:00 UTC, payments showed a new 'charge failed order=\\<\\*\\>' (1840 events)." in summary
+    assert "It lasted 39 min. The likely cause is commit 3f9c2a7" in summary
