@@ -322,3 +322,27 @@ def test_summary_is_written_when_the_verdict_gave_none(tmp_path):
     summary = (tmp_path / "postmortem.md").read_text().split("## Summary")[1].split("## Impact")[0]
     assert "From 2026-11-20 14:02:00 UTC, payments showed a new 'charge failed order=\\<\\*\\>' (1840 events)." in summary
     assert "It lasted 39 min. The likely cause is commit 3f9c2a7" in summary
+
+
+def test_renders_what_the_verdict_stage_builds(tmp_path):
+    """The analyzer's own assembly of findings (not the factory's) goes through every format."""
+    from analyzer.stages import AnomalyResult, Correlation
+    from analyzer.verdict import build_findings
+    from parsers.records import Deploy, SourceStats
+
+    base = make_findings()
+    result = AnomalyResult(incident=base.incident, services=base.services, anomalies=base.anomalies,
+                           state_changes=base.state_changes, series=base.series, bucket_seconds=base.bucket_seconds)
+    correlation = Correlation(suspects=base.suspects, confidence="high", blamed=0, category="config change",
+                              commits_considered=37, deploys_considered=1,
+                              deploys=[Deploy(base.suspects[0].time, version="2.14.0", commit=SHA, ref="deploys.csv:14")])
+    sources = [SourceStats(path=s.path, format=s.format, service=s.service, lines=s.lines,
+                           first_time=s.first_time, last_time=s.last_time) for s in base.inputs.sources]
+    findings = build_findings("0.1.0", sources, "shop.bundle", result, correlation, generated_at=base.generated_at)
+    written = write_reports(findings, tmp_path)
+    md = (tmp_path / "postmortem.md").read_text()
+    assert re.findall(r"^## (.+)$", md, flags=re.M) == SECTIONS
+    assert findings.root_cause.summary.split(".")[0][:40] in visible_markdown(md)
+    assert f"https://github.com/shop/shop/commit/{SHA}" in md
+    jsonschema.validate(json.loads((tmp_path / "findings.json").read_text()), load_schema())
+    assert len(written) == 4
