@@ -23,8 +23,8 @@ class ImpactRow:
     service: str
     errors_baseline: int
     errors_incident: int
-    events_baseline: int
-    events_incident: int
+    events_baseline: int | None  # None when the findings carry no series to count them from
+    events_incident: int | None
     error_rate_baseline: float | None  # errors per minute
     error_rate_incident: float | None
     onset: datetime | None
@@ -152,28 +152,29 @@ def _title(findings: Findings) -> str:
 
 
 def _summary(findings: Findings, blamed: SuspectView | None, duration: timedelta | None) -> str:
-    """Two or three sentences a reader who did not run the tool can take in at once."""
+    """Two or three sentences a reader who did not run the tool can take in at once. The analyzer's verdict sentence
+    is used when there is one (it weighs the evidence); the duration, which it does not state, is added."""
     incident, cause = findings.incident, findings.root_cause
+    if duration is not None:
+        lasted = f"It lasted {format_duration(duration)}."
+    elif incident.start:
+        lasted = "It had not recovered by the end of the logs."
+    else:
+        lasted = ""
+    if cause.summary:
+        verdict = cause.summary.rstrip()
+        verdict += "" if verdict.endswith((".", "!", "?", ")")) else "."
+        return f"{verdict} {lasted}".strip()
     top = findings.anomalies[0] if findings.anomalies else None
     where = cause.service or "the system"
-    if incident.start:
-        first = f"From {format_time(incident.start)}, {where} showed"
-    else:
-        first = f"{where.capitalize() if where == 'the system' else where} showed"
+    first = f"From {format_time(incident.start)}, {where} showed" if incident.start else f"{where[:1].upper()}{where[1:]} showed"
     first += f" {_describe_anomaly(top)}." if top else " no anomalous log behaviour that logrca could single out."
-    if duration is not None:
-        first += f" It lasted {format_duration(duration)}."
-    elif incident.start:
-        first += " It had not recovered by the end of the logs."
     if blamed is not None:
-        second = (f"The likely cause is {blamed.suspect.kind} {blamed.short}"
-                  f"{' (' + blamed.suspect.title + ')' if blamed.suspect.title else ''}; "
-                  f"confidence {cause.confidence}.")
-    elif cause.summary:
-        second = f"Likely cause: {cause.summary} (confidence {cause.confidence})."
+        title = f" ({blamed.suspect.title})" if blamed.suspect.title else ""
+        second = f"The likely cause is {blamed.suspect.kind} {blamed.short}{title}; confidence {cause.confidence}."
     else:
         second = f"No cause could be named from the logs and history given (confidence {cause.confidence})."
-    return f"{first} {second}"
+    return " ".join(part for part in (first, lasted, second) if part)
 
 
 def _describe_anomaly(anomaly: Anomaly) -> str:
@@ -197,7 +198,7 @@ def format_duration(value: timedelta | None) -> str:
 def _impact(findings: Findings) -> list[ImpactRow]:
     """Errors and events per service, baseline against incident, as counts and per-minute rates."""
     incident = findings.incident
-    window = (incident.start, incident.end or _series_end(findings))
+    window = (incident.start, incident.end or _series_end(findings) or _logs_end(findings))
     baseline = (incident.baseline_start, incident.baseline_end or incident.start)
     events = _sum_events(findings, window), _sum_events(findings, baseline)
     rows = []
@@ -207,8 +208,8 @@ def _impact(findings: Findings) -> list[ImpactRow]:
                 service=service.name,
                 errors_baseline=service.error_events_baseline,
                 errors_incident=service.error_events_incident,
-                events_baseline=events[1].get(service.name, 0),
-                events_incident=events[0].get(service.name, 0),
+                events_baseline=events[1].get(service.name, 0) if findings.series else None,
+                events_incident=events[0].get(service.name, 0) if findings.series else None,
                 error_rate_baseline=_per_minute(service.error_events_baseline, baseline),
                 error_rate_incident=_per_minute(service.error_events_incident, window),
                 onset=service.onset,
@@ -220,6 +221,11 @@ def _impact(findings: Findings) -> list[ImpactRow]:
 def _series_end(findings: Findings) -> datetime | None:
     times = [p.time for p in findings.series if p.time]
     return max(times) + timedelta(seconds=findings.bucket_seconds or 0) if times else None
+
+
+def _logs_end(findings: Findings) -> datetime | None:
+    times = [s.last_time for s in findings.inputs.sources if s.last_time]
+    return max(times) if times else None
 
 
 def _sum_events(findings: Findings, window: tuple[datetime | None, datetime | None]) -> dict[str, int]:

@@ -36,15 +36,17 @@ _KEY_STEMS = (
     r"|client[_-]?secret|credentials?|auth[_-]?key|authorization|session[_-]?id|cookie|signing[_-]?key"
     r"|connection[_-]?string|dsn"
 )
-# A key holding a secret, in any casing, with prefixes/suffixes (DB_PASSWORD, x-api-key, awsSecretAccessKey),
+# A key holding a secret, in any casing, with prefixes/suffixes (DB_PASSWORD, x-api-key, awsSecretAccessKey) but no
+# dotted suffix (`AppWindowToken.destroySurfaces:374` is a stack frame, not a key),
 # optionally quoted (JSON, also with escaped quotes inside a logged JSON string), then = or :, then the value.
 # The match starts at the stem, not at the key's first character: scanning `[\w.-]*` from every position of every
 # line made this one pattern cost more than all the others together.
 _KEY_VALUE = re.compile(
-    r"(?i)(?:(?:" + _KEY_STEMS + r")[\w.-]*|(?<![\w.-])(?:pass|pw|sig|pat))"
+    r"(?i)(?:(?:" + _KEY_STEMS + r")[\w-]*|(?<![\w.-])(?:pass|pw|sig|pat))"
     r"\\?[\"']?\s*[=:]\s*"
     r"(?:\\?\"(?P<dq>[^\"\\\n]+)\\?\"|'(?P<sq>[^'\n]+)'"
-    r"|(?P<value>(?:(?:bearer|basic|token|digest|negotiate)\s+)?[^\s\"'\\&,;<>)\]}]+))"
+    r"|(?P<value>(?!0x[0-9a-fA-F]+\b|[\w.$]+@[0-9a-f]{4,}\b)(?:(?:bearer|basic|token|digest|negotiate)\s+)?[^\s\"'\\&,;<>()\[\]{}]++"
+    r"(?!\s*[{(\[])))"  # not a printed object (`token=Token{a64f992 ...}`, `Proxy@2bd79ce`) nor a hex number
 )
 # (pattern, the group(s) holding the secret: the first that took part is masked; None: the whole match)
 _PATTERNS: tuple[tuple[re.Pattern[str], str | tuple[str, ...] | None], ...] = (

@@ -37,6 +37,8 @@ def write_reports(
     redact_pii: bool = False,
 ) -> list[Path]:
     """Write the requested formats into out_dir (created if needed); returns the files written, in order."""
+    if isinstance(formats, str):  # "md,html" straight from a command line
+        formats = [part.strip() for part in formats.split(",") if part.strip()]
     unknown = sorted(set(formats) - set(FORMATS))
     if unknown:
         raise UserError(f"Unknown report format {', '.join(unknown)}: choose from {', '.join(FORMATS)}.")

@@ -84,7 +84,7 @@ def test_markdown_renders_as_intended(report):
     assert "&lt;script&gt;alert" in rendered and "<script" not in rendered
     assert '<img src="postmortem-chart.svg"' in rendered
     # escaped prose comes out as the text it was
-    assert "new 'charge failed order=&lt;*&gt;' (1840 events)" in rendered
+    assert "Alert on 'charge failed order=&lt;*&gt;' in payments" in rendered
 
 
 def test_markdown_tables_have_consistent_columns(report):
@@ -141,6 +141,7 @@ def test_html_is_self_contained(report):
     assert not re.search(r"url\(\s*['\"]?(?!#|data:)", page)
     # the only external references are plain links a reader may click
     hrefs = re.findall(r'(?:xlink:)?href="([^"]*)"', page)
+    assert {h[1:] for h in hrefs if h.startswith("#")} <= set(re.findall(r'\bid="([^"]+)"', page))
     assert all(h.startswith(("#", "https://github.com/")) for h in hrefs), hrefs
 
 
@@ -208,6 +209,8 @@ def test_only_requested_formats(tmp_path):
     written = write_reports(make_findings(), tmp_path, formats=["html"])
     assert [p.name for p in written] == ["postmortem.html"]
     assert not (tmp_path / "postmortem-chart.svg").exists()
+    written = write_reports(make_findings(), tmp_path / "two", formats="json, md")
+    assert [p.name for p in written] == ["postmortem-chart.svg", "postmortem.md", "findings.json"]
 
 
 def test_unknown_format_is_a_user_error(tmp_path):
@@ -292,7 +295,7 @@ def test_times_in_other_zones_are_shown_in_utc(tmp_path):
     findings.incident.start = findings.incident.start.astimezone(paris)
     write_reports(findings, tmp_path, formats=("md",))
     md = (tmp_path / "postmortem.md").read_text()
-    assert "From 2026-11-20 14:02:00 UTC" in md and "15:02:00" not in md
+    assert "**First sign in the logs:** 2026-11-20 14:02:00 UTC" in md and "15:02:00" not in md
 
 
 def test_huge_examples_are_cut_and_say_so(tmp_path):
@@ -303,3 +306,43 @@ def test_huge_examples_are_cut_and_say_so(tmp_path):
     md = (tmp_path / "postmortem.md").read_text()
     assert "frame38(" in md and "frame39(" not in md and "2961 more lines not shown" in md
     assert "2961 more lines not shown" in (tmp_path / "postmortem.html").read_text()
+
+
+def test_summary_uses_the_verdict_and_adds_the_duration(report):
+    md = report["postmortem.md"].read_text()
+    summary = md.split("## Summary")[1].split("## Impact")[0]
+    assert "payments ran out of database connections after commit 3f9c2a7 shrank the pool to 4. It lasted 39 min." \
+        in summary.replace("\n", " ")
+
+
+def test_summary_is_written_when_the_verdict_gave_none(tmp_path):
+    findings = make_findings()
+    findings.root_cause.summary = ""
+    write_reports(findings, tmp_path, formats=("md",))
+    summary = (tmp_path / "postmortem.md").read_text().split("## Summary")[1].split("## Impact")[0]
+    assert "From 2026-11-20 14:02:00 UTC, payments showed a new 'charge failed order=\\<\\*\\>' (1840 events)." in summary
+    assert "It lasted 39 min. The likely cause is commit 3f9c2a7" in summary
+
+
+def test_renders_what_the_verdict_stage_builds(tmp_path):
+    """The analyzer's own assembly of findings (not the factory's) goes through every format."""
+    from analyzer.stages import AnomalyResult, Correlation
+    from analyzer.verdict import build_findings
+    from parsers.records import Deploy, SourceStats
+
+    base = make_findings()
+    result = AnomalyResult(incident=base.incident, services=base.services, anomalies=base.anomalies,
+                           state_changes=base.state_changes, series=base.series, bucket_seconds=base.bucket_seconds)
+    correlation = Correlation(suspects=base.suspects, confidence="high", blamed=0, category="config change",
+                              commits_considered=37, deploys_considered=1,
+                              deploys=[Deploy(base.suspects[0].time, version="2.14.0", commit=SHA, ref="deploys.csv:14")])
+    sources = [SourceStats(path=s.path, format=s.format, service=s.service, lines=s.lines,
+                           first_time=s.first_time, last_time=s.last_time) for s in base.inputs.sources]
+    findings = build_findings("0.1.0", sources, "shop.bundle", result, correlation, generated_at=base.generated_at)
+    written = write_reports(findings, tmp_path)
+    md = (tmp_path / "postmortem.md").read_text()
+    assert re.findall(r"^## (.+)$", md, flags=re.M) == SECTIONS
+    assert findings.root_cause.summary.split(".")[0][:40] in visible_markdown(md)
+    assert f"https://github.com/shop/shop/commit/{SHA}" in md
+    jsonschema.validate(json.loads((tmp_path / "findings.json").read_text()), load_schema())
+    assert len(written) == 4
