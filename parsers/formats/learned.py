@@ -87,10 +87,13 @@ def learn_shape(sample: list[str]) -> HeaderShape | None:
     for position in range(_MAX_TOKENS):
         seen = Counter(tokens[position] if position < len(tokens) else "END" for tokens in header_lines)
         kind, agree = seen.most_common(1)[0]
+        if kind in ("L", "C"):
+            # `LOG:` on most lines, `DETAIL:` on others (PostgreSQL): a level-or-label column that ends the header.
+            agree = seen["L"] + seen["C"]
         if kind == "END" or agree < _CONSISTENT * len(header_lines):
             break
         modal.append(kind)
-        if kind == "C":  # a `component:` token closes the header
+        if kind == "C" or (kind == "L" and seen["C"]):  # a `component:` token closes the header
             break
     strong = [i for i, kind in enumerate(modal) if _is_strong(kind)]
     if not strong:
