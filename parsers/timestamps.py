@@ -245,9 +245,16 @@ def parse_times(raw: pd.Series, spec_name: str, ctx: TimeContext) -> pd.Series:
     return out
 
 
-# Each shape anchored at both ends, for RE2 (no lookarounds: anchored, they are not needed to classify).
 _LOOKAROUND = re.compile(r"\(\?<?[!=][^()]*(?:\([^()]*\)[^()]*)*\)")
-_ANY_RE2 = [(s.name, r"^(?:" + _LOOKAROUND.sub("", s.regex) + r")$") for s in SPECS]
+
+
+def without_lookarounds(regex: str) -> str:
+    """A shape's regex for RE2, which has no lookarounds; where the text around it is matched explicitly
+    (anchors, the next field), they are not needed."""
+    return _LOOKAROUND.sub("", regex)
+
+
+_ANY_RE2 = [(s.name, r"^(?:" + without_lookarounds(s.regex) + r")$") for s in SPECS]
 
 
 def parse_mixed_times(raw: pd.Series, ctx: TimeContext) -> pd.Series:
