@@ -257,6 +257,13 @@ def without_lookarounds(regex: str) -> str:
 _ANY_RE2 = [(s.name, r"^(?:" + without_lookarounds(s.regex) + r")$") for s in SPECS]
 
 
+def _likely_first(text: pd.Series) -> list[tuple[str, str]]:
+    # A column's rows mostly share one shape: try the first row's shape first, the others after it.
+    first = text.iloc[0] if len(text) else ""
+    ranked = sorted(_ANY_RE2, key=lambda spec: re.fullmatch(spec[1], first) is None)
+    return ranked
+
+
 def parse_mixed_times(raw: pd.Series, ctx: TimeContext) -> pd.Series:
     """Parse a column whose shapes may differ row to row (JSON `time` fields): classify, then parse per shape."""
     out = pd.Series(pd.NaT, index=raw.index, dtype="datetime64[ns, UTC]")
@@ -266,7 +273,7 @@ def parse_mixed_times(raw: pd.Series, ctx: TimeContext) -> pd.Series:
     if numeric.any():
         out[numeric] = _epoch(text[numeric])
         remaining &= ~numeric
-    for name, pattern in _ANY_RE2:
+    for name, pattern in _likely_first(text[remaining]):
         if not remaining.any():
             break
         hit = remaining & search(text.where(remaining, ""), pattern)
