@@ -350,3 +350,17 @@ org.springframework.transaction.CannotCreateTransactionException: Could not open
     assert stats.format == "log4j" and stats.warnings == []
     assert events["logger"].tolist() == ["org.hibernate.orm.query", "o.a.c.c.C.[.[.[.[dispatcherServlet]"]
     assert events["message"][1].startswith("Servlet.service() threw exception\norg.springframework")
+
+
+def test_klog_from_kubernetes_components(tmp_path):
+    path = write(tmp_path, "kube-scheduler.log", """\
+I0305 14:02:11.482913       1 scheduler.go:447] "Successfully bound pod to node" pod="shop/payment-0" node="k8s-node-02"
+E0305 14:02:12.001004       1 framework.go:1124] "Failed running Reserve plugin" err="volume binding: no space left"
+W0305 14:02:13.500000       1 reflector.go:424] k8s.io/client-go/informers/factory.go:150: watch of *v1.Pod ended
+""")
+    events, stats = read_one(path, year=2024)
+    assert stats.format == "klog"
+    assert events["level"].tolist() == ["INFO", "ERROR", "WARN"]
+    assert events["logger"][1] == "framework.go:1124"
+    assert events["message"][0].startswith('"Successfully bound pod to node"')
+    assert events["time"][0] == ts("2024-03-05 14:02:11.482913")
