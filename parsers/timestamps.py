@@ -40,6 +40,7 @@ SPECS: tuple[TimeSpec, ...] = (
     TimeSpec("iso", r"\d{4}-[01]\d-[0-3]\d(?:T|\s)" + _HMS + _FRAC + _ZONE, 10),
     TimeSpec("ymd_slash", r"\d{4}/[01]\d/[0-3]\d[ T]" + _HMS + _FRAC + _ZONE, 10),
     TimeSpec("ctime", r"(?:" + _DOW + r",?\s)?" + _MON + r"\s[ \d]?\d\s" + _HMS + _FRAC + r"\s\d{4}", 8),
+    TimeSpec("dmy_text", r"[0-3]\d\s" + _MON + r"\s\d{4}\s" + _HMS + _FRAC, 8),  # Redis: 05 Mar 2024 14:02:11.482
     TimeSpec("clf", r"[0-3]\d/" + _MON + r"/\d{4}:" + _HMS + _FRAC + r"\s[+-]\d{4}", 8),
     TimeSpec("syslog", r"" + _MON + r"\s[ \d]?\d\s" + _HMS + _FRAC + r"(?!\s\d{4})", 4, yearless=True),
     TimeSpec("yy_slash", r"\d{2}/[01]\d/[0-3]\d\s" + _HMS + _FRAC, 7),
@@ -218,6 +219,8 @@ def parse_times(raw: pd.Series, spec_name: str, ctx: TimeContext) -> pd.Series:
     elif spec_name == "ctime":
         text = _fix(text, r"^(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun),? ", "")
         parsed = _with_seconds_format(text, "%b %d %H:%M:%S %Y", ctx)
+    elif spec_name == "dmy_text":
+        parsed = _with_seconds_format(text, "%d %b %Y %H:%M:%S", ctx)
     elif spec_name == "clf":
         parsed = _with_seconds_format(text, "%d/%b/%Y:%H:%M:%S %z", ctx, zoned=True)
     elif spec_name == "syslog":

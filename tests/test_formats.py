@@ -364,3 +364,25 @@ W0305 14:02:13.500000       1 reflector.go:424] k8s.io/client-go/informers/facto
     assert events["logger"][1] == "framework.go:1124"
     assert events["message"][0].startswith('"Successfully bound pod to node"')
     assert events["time"][0] == ts("2024-03-05 14:02:11.482913")
+
+
+def test_elasticsearch_and_redis(tmp_path):
+    es = write(tmp_path, "es.log", """\
+[2024-03-05T14:02:11,482][INFO ][o.e.n.Node               ] [node-1] started
+[2024-03-05T14:02:12,001][WARN ][o.e.c.r.a.DiskThresholdMonitor] [node-1] high disk watermark [90%] exceeded
+""")
+    events, stats = read_one(es)
+    assert stats.format == "elasticsearch"
+    assert events["level"].tolist() == ["INFO", "WARN"]
+    assert events["logger"][1] == "o.e.c.r.a.DiskThresholdMonitor" and events["host"][0] == "node-1"
+    assert events["message"][1] == "high disk watermark [90%] exceeded"
+    redis = write(tmp_path, "redis.log", """\
+1:C 05 Mar 2024 14:02:11.482 # Redis version=7.2.4, bits=64, commit=00000000, modified=0, pid=1, just started
+1:M 05 Mar 2024 14:02:11.483 * Ready to accept connections tcp
+1:M 05 Mar 2024 14:05:00.100 # Background saving error
+""")
+    events, stats = read_one(redis)
+    assert stats.format == "text"
+    assert events["message"][1] == "Ready to accept connections tcp"
+    assert events["time"][2] == ts("2024-03-05 14:05:00.100")
+    assert events["level"][2] == "ERROR"  # from the text: the format has no level field
