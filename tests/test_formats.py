@@ -311,6 +311,12 @@ ECC 1131566462 2005.11.09 cn142 Nov 9 12:01:02 cn142/cn142 kernel: EDAC k8 MC0: 
 """, ["session closed for user root", "(root) CMD (run-parts /etc/cron.hourly)", "EDAC k8 MC0: general bus error"],
             ts("2005-11-09 20:01:01")),
     }
+    cases["mysql.log"] = ("""\
+2024-03-05T14:02:11.482913Z 0 [Warning] [MY-010068] [Server] CA certificate ca.pem is self signed.
+2024-03-05T14:02:11.500000Z 0 [System] [MY-010931] [Server] /usr/sbin/mysqld: ready for connections.
+2024-03-05T14:02:12.000000Z 8 [ERROR] [MY-012592] [InnoDB] Operating system error number 28 in a file operation.
+""", ["CA certificate ca.pem is self signed.", "/usr/sbin/mysqld: ready for connections.",
+      "Operating system error number 28 in a file operation."], ts("2024-03-05T14:02:11.482913Z"))
     for name, (text, messages, first_time) in cases.items():
         path = write(tmp_path, name, text)
         events, stats = read_one(path, year=2017)

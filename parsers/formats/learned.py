@@ -87,9 +87,10 @@ def learn_shape(sample: list[str]) -> HeaderShape | None:
     for position in range(_MAX_TOKENS):
         seen = Counter(tokens[position] if position < len(tokens) else "END" for tokens in header_lines)
         kind, agree = seen.most_common(1)[0]
-        if kind in ("L", "C"):
-            # `LOG:` on most lines, `DETAIL:` on others (PostgreSQL): a level-or-label column that ends the header.
-            agree = seen["L"] + seen["C"]
+        if kind in ("L", "C", "B") and seen["L"]:
+            # A level on most lines and a label on others: `LOG:` / `DETAIL:` (PostgreSQL, ends the header),
+            # `[Warning]` / `[System]` (MySQL).
+            agree = seen["L"] + seen["C"] + seen["B"]
         if kind == "END" or agree < _CONSISTENT * len(header_lines):
             break
         modal.append(kind)
