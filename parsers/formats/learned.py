@@ -36,7 +36,10 @@ _KIND_PATTERNS.update(
         "W": r"[^\s|]+",
     }
 )
-_COMPILED = [(kind, re.compile(pattern + _END)) for kind, pattern in _KIND_PATTERNS.items()]
+_KINDS = list(_KIND_PATTERNS)
+# One alternation, tried in the order above (the first kind that reads the whole token wins): one match per
+# token instead of one per kind.
+_TOKEN = re.compile(r"[\s|]*(?:" + "|".join(f"(?P<k{i}>{_KIND_PATTERNS[k]}){_END}" for i, k in enumerate(_KINDS)) + ")")
 _STRONG = ("T", "L", "B", "C", "S", "N", "W2")
 _MAX_TOKENS = 14
 _CONSISTENT = 0.9  # share of header lines that must agree on a position's type
@@ -48,18 +51,14 @@ def tokenize(line: str) -> list[str]:
     kinds: list[str] = []
     pos, end = 0, len(line)
     while pos < end and len(kinds) < _MAX_TOKENS:
-        while pos < end and (line[pos].isspace() or line[pos] == "|"):
-            pos += 1
-        if pos >= end:
+        found = _TOKEN.match(line, pos)
+        if not found:
             break
-        for kind, pattern in _COMPILED:
-            found = pattern.match(line, pos)
-            if found:
-                pos = found.end()
-                if kind == "W" and line.startswith("  ", pos) and pos + 2 < end and not line[pos:].isspace():
-                    kind = "W2"
-                kinds.append(kind)
-                break
+        kind = _KINDS[int(found.lastgroup[1:])]
+        pos = found.end()
+        if kind == "W" and line.startswith("  ", pos) and pos + 2 < end and not line[pos:].isspace():
+            kind = "W2"
+        kinds.append(kind)
     return kinds
 
 
