@@ -57,7 +57,7 @@ def _tail(suffix: str) -> str:
     return tail
 
 
-# Two clusters of one source merge when their templates never disagree on a constant and agree on at least this
+# Two clusters merge when their templates never disagree on a constant and agree on at least this
 # share of positions with the same constant word.
 MIN_SHARED_CONSTANTS = 0.5
 
@@ -69,17 +69,19 @@ def merge_compatible(clusters: list[tuple[str, tuple[str, ...]]]) -> tuple[list[
     two such variables lands in several clusters whose templates are each partly concrete:
     `segment <*> wrote hana.silva cluster <*>` and `segment <*> wrote <*> cluster bo.smith`. Such templates never
     disagree on a constant (where one has a word, the other has that word or a wildcard) and share most of their
-    constant words. Given (source key, template tokens) per cluster, in order of first appearance, returns for
-    each cluster the index of the cluster it was merged into (itself when none) and the merged templates by that
-    index. Earlier clusters absorb later ones, so the result is deterministic.
+    constant words. The same holds across sources: one program logging through two services (su and sshd both
+    write `session closed for user <*>`) is mined by two Drains, and each may have seen only one user.
+    Given (source key, template tokens) per cluster, in order of first appearance, returns for each cluster the
+    index of the cluster it was merged into (itself when none) and the merged templates by that index. Earlier
+    clusters absorb later ones, so the result is deterministic.
     """
     into = list(range(len(clusters)))
     merged: dict[int, tuple[str, ...]] = {}
-    # (key, length) -> {(position, constant): [representative, ...]}: candidates are found by shared constants
-    postings: dict[tuple[str, int], dict[tuple[int, str], list[int]]] = {}
-    for index, (key, tokens) in enumerate(clusters):
+    # length -> {(position, constant): [representative, ...]}: candidates are found by shared constants
+    postings: dict[int, dict[tuple[int, str], list[int]]] = {}
+    for index, (_key, tokens) in enumerate(clusters):
         needed = max(1, MIN_SHARED_CONSTANTS * len(tokens))
-        index_of_shape = postings.setdefault((key, len(tokens)), {})
+        index_of_shape = postings.setdefault(len(tokens), {})
         shared: dict[int, int] = {}
         for position, token in enumerate(tokens):
             if token != WILDCARD:
