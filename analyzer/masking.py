@@ -60,7 +60,7 @@ SHAPES: tuple[MaskRule, ...] = (
     # Identifiers with an underscore-separated number (blk_-123, attempt_1445_0020_m_000004_1, broadcast_9_piece0):
     # variable as a whole.
     MaskRule("id_with_number", r"\b[A-Za-z][A-Za-z0-9]*(?:_[A-Za-z0-9]*)*_-?\d+(?:_[A-Za-z0-9]*)*\b"),
-    MaskRule("size", r"\b\d+(?:\.\d+)? ?(?:[KMGTP]i?B|B|bytes|[KMGT]B/s)\b"),
+    MaskRule("size", r"\b\d+(?:\.\d+)? ?(?:[KMGTP]i?B|B|[KMGT]B/s)\b"),
     MaskRule("duration", r"\b\d+(?:\.\d+)?(?:ns|us|µs|ms|s|sec|secs|min|mins|h|hrs)\b"),
     MaskRule("hex_id", rf"\b(?:{_HEX_WITH_DIGIT})\b"),
 )
@@ -130,6 +130,8 @@ _REST_OF_EVENT = r"\n[\s\S]*$"
 
 def event_text(values: pa.Array | pa.ChunkedArray) -> pa.Array | pa.ChunkedArray:
     """The text of each event that templates are mined from (one line, whatever the event spans)."""
+    if not pc.any(pc.match_substring(values, "\n")).as_py():  # the common batch: no multi-line event at all
+        return values
     joined = pc.replace_substring_regex(values, pattern=_FIRST_AND_LAST_UNINDENTED, replacement=r"\1 \2")
     return pc.replace_substring_regex(joined, pattern=_REST_OF_EVENT, replacement="")
 

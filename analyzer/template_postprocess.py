@@ -5,6 +5,7 @@ Pure functions over template texts; the miner calls them in `finish`.
 
 from __future__ import annotations
 
+import math
 import re
 
 import numpy as np
@@ -60,6 +61,7 @@ def _tail(suffix: str) -> str:
 # Two clusters merge when their templates never disagree on a constant and agree on at least this
 # share of positions with the same constant word.
 MIN_SHARED_CONSTANTS = 0.5
+MAX_CANDIDATES = 64
 
 
 def merge_compatible(clusters: list[tuple[str, tuple[str, ...]]]) -> tuple[list[int], dict[int, tuple[str, ...]]]:
@@ -80,14 +82,18 @@ def merge_compatible(clusters: list[tuple[str, tuple[str, ...]]]) -> tuple[list[
     # length -> {(position, constant): [representative, ...]}: candidates are found by shared constants
     postings: dict[int, dict[tuple[int, str], list[int]]] = {}
     for index, (_key, tokens) in enumerate(clusters):
-        needed = max(1, MIN_SHARED_CONSTANTS * len(tokens))
+        needed = max(1, math.ceil(MIN_SHARED_CONSTANTS * len(tokens)))
         index_of_shape = postings.setdefault(len(tokens), {})
-        shared: dict[int, int] = {}
-        for position, token in enumerate(tokens):
-            if token != WILDCARD:
-                for rep in index_of_shape.get((position, token), ()):
-                    shared[rep] = shared.get(rep, 0) + 1
-        target = next((rep for rep in sorted(shared) if shared[rep] >= needed and _fits(merged[rep], tokens, needed)), None)
+        lists = sorted(
+            (index_of_shape.get((position, token), ()) for position, token in enumerate(tokens) if token != WILDCARD),
+            key=len,
+        )
+        # A match shares `needed` of these constants, so it is in one of the len - needed + 1 shortest lists.
+        # Bounded, so that thousands of look-alike clusters cannot make this quadratic: the earliest are tried.
+        candidates: set[int] = set()
+        for found in lists[: max(0, len(lists) - needed + 1)]:
+            candidates.update(found[:MAX_CANDIDATES])
+        target = next((rep for rep in sorted(candidates)[:MAX_CANDIDATES] if _fits(merged[rep], tokens, needed)), None)
         if target is None:
             merged[index] = tuple(tokens)
             for position, token in enumerate(tokens):
