@@ -15,6 +15,7 @@ Why it is shaped like this:
 
 from __future__ import annotations
 
+import hashlib
 import operator
 import os
 from dataclasses import dataclass, field
@@ -27,9 +28,6 @@ from drain3.drain import Drain, LogCluster, Node
 
 from analyzer.masking import WILDCARD, event_text, mask_array
 from analyzer.template_postprocess import merge_compatible, merge_equal_templates, refine_template
-
-STATE_FORMAT = "logrca-template-state"
-STATE_VERSION = 1
 
 # Drain settings chosen once for every system (no per-dataset tuning): depth 4 is Drain's published default;
 # a similarity of 0.5 is where, with the masks above, over-merging and splitting balance on unrelated systems.
@@ -114,7 +112,9 @@ class TemplateMiner:
         self._drains: dict[str, _MaskAwareDrain] = {}
         self._clusters: list[_Cluster] = []  # indexed by provisional id
         self._by_drain_id: dict[tuple[str, int], int] = {}
-        self._memo: dict[tuple[str, str], int] = {}  # (key, masked message) -> provisional id
+        # memo_key(key, masked message) -> provisional id. A 64-bit digest rather than the text: half the memory,
+        # and no message text in a saved state (a collision needs ~4e9 distinct messages to become likely).
+        self._memo: dict[int, int] = {}
         self._wildcards: dict[int, list[int]] = {}  # provisional id -> wildcard positions of its template (a cache)
         if state is not None:
             from analyzer.template_state import restore_into
@@ -152,7 +152,7 @@ class TemplateMiner:
         return provisional
 
     def _assign(self, key: str, masked: str) -> int:
-        memo_key = (key, masked)
+        memo_key = memo_key_of(key, masked)
         pid = self._memo.get(memo_key)
         if pid is not None:
             return pid
@@ -175,7 +175,7 @@ class TemplateMiner:
         _widen_affixes(self._clusters[pid], tokens, wild)
         return self._remember(memo_key, pid)
 
-    def _remember(self, memo_key: tuple[str, str], pid: int) -> int:
+    def _remember(self, memo_key: int, pid: int) -> int:
         self._memo[memo_key] = pid
         return pid
 
@@ -217,6 +217,13 @@ class TemplateMiner:
     @classmethod
     def from_state(cls, state: dict) -> "TemplateMiner":
         return cls(state)
+
+
+def memo_key_of(key: str, masked: str) -> int:
+    """A stable 64-bit digest of (source key, masked message): the same in every process, unlike hash()."""
+    digest = hashlib.blake2b(key.encode("utf-8", "surrogatepass") + b"\0" + masked.encode("utf-8", "surrogatepass"),
+                             digest_size=8).digest()
+    return int.from_bytes(digest, "little", signed=True)
 
 
 def mining_text(messages: pd.Series) -> pd.Series:

@@ -106,7 +106,9 @@ def test_state_round_trip_continues_exactly_like_the_saved_miner(tmp_path):
     learned = TemplateMiner()
     learned.add(first)
     save_state(learned, tmp_path / "state.json")
-    json.loads((tmp_path / "state.json").read_text())  # plain JSON, nothing pickled
+    saved = (tmp_path / "state.json").read_text()
+    json.loads(saved)  # plain JSON, nothing pickled
+    assert "authentication failure" not in saved.split('"memo"')[1]  # the memo keeps digests, not messages
     resumed = load_state(tmp_path / "state.json")
     later = resumed.add(second)
     got = resumed.finish().final_ids(later)
@@ -128,7 +130,8 @@ def test_state_round_trip_in_memory():
         ("not json at all", "not JSON"),
         ('{"format": "something-else"}', "not a logrca template state"),
         ('{"format": "logrca-template-state", "version": 99}', "version"),
-        ('{"format": "logrca-template-state", "version": 1, "drains": {"": {"clusters": [[1]]}}}', "damaged"),
+        ('{"format": "logrca-template-state", "version": 2, "drains": {"": {"clusters": [[1]]}}}', "damaged"),
+        ('{"format": "logrca-template-state", "version": 2, "drains": {}, "clusters": [], "memo": [[5, 3]]}', "damaged"),
         ('["py/object", "os.system"]', "not a logrca template state"),
     ],
 )
