@@ -38,10 +38,18 @@ _HEX_WITH_DIGIT = "|".join(
 
 @dataclass(frozen=True)
 class MaskRule:
-    """A variable shape. The match becomes group 1 + `<*>` + group 2 (groups optional)."""
+    """A variable shape. The match becomes group 1 + `<*>` + group 2 (groups optional), or `replacement`."""
 
     name: str
     pattern: str
+    replacement: str | None = None  # only for a rule alone in its pass
+
+
+# Pass 0: an HTTP status keeps its class. `"GET /x HTTP/1.1" 200` and `... 504` are different events to anyone
+# reading an access log (success against gateway timeout), so the status is written `2xx`, `5xx`.
+STATUS: tuple[MaskRule, ...] = (
+    MaskRule("http_status", r'(HTTP/\d(?:\.\d)?"? )([1-5])\d\d\b', r"\1\2xx"),
+)
 
 
 # Pass 1: shapes recognised by their own characters. Wider shapes first (a URL holds an IP and a path).
@@ -71,7 +79,7 @@ VALUES: tuple[MaskRule, ...] = (
     # a version or an OID, not an address, and is taken whole too (never `<*>.5`).
     MaskRule("ipv4", r"(^|[^\w/.])/?(?:\d{1,3}\.){3}\d{1,3}(?:\.\d+)*(?::\d{1,5})?\b"),
     # Absolute paths as a whole, where a value can begin (a masked piece inside one is swallowed too).
-    MaskRule("unix_path", _START + r"/[A-Za-z0-9._\-~+/%<*>]*[A-Za-z0-9._\-~+%>]"),
+    MaskRule("unix_path", _START + r"/[A-Za-z0-9._\-~+/%<*>?=&#]*[A-Za-z0-9._\-~+%>?=&#]"),
     # Values of key=value pairs that are values in any system: booleans and nulls, dotted or slashed names
     # (`name=com.android.phone`), quoted strings (pass 3). Plain words (`tty=ssh`, `state=RUNNING`) are kept:
     # such enums usually tell events apart.
@@ -81,13 +89,15 @@ VALUES: tuple[MaskRule, ...] = (
     MaskRule("number", _START + r"[-+]?(?:v\d+(?:\.\d+)+|\d+(?:[.,]\d+)*)\b"),
 )
 
-# Pass 3: quoted values of keys (two groups each: the opening and the closing quote are kept).
+# Pass 3: quoted values (two groups each: the opening and the closing quote are kept): of keys, and quoted
+# product/version strings such as the user agent of an access log.
 QUOTED: tuple[MaskRule, ...] = (
+    MaskRule("quoted_user_agent", r'(")[A-Za-z][\w.\-]*/\d[^"]*(")'),
     MaskRule("kv_double_quoted", r'(=\s?")[^"]*(")'),
     MaskRule("kv_single_quoted", r"(=\s?')[^']*(')"),
 )
 
-PASSES: tuple[tuple[MaskRule, ...], ...] = (SHAPES, VALUES, QUOTED)
+PASSES: tuple[tuple[MaskRule, ...], ...] = (STATUS, SHAPES, VALUES, QUOTED)
 
 
 @dataclass(frozen=True)
@@ -115,6 +125,10 @@ def compile_pass(rules: tuple[MaskRule, ...]) -> _CompiledPass:
         branches.append(f"(?:{rule.pattern})")
     if number > 9:
         raise ValueError(f"a mask pass holds {number} groups; RE2 rewrites reach only 9")
+    if len(rules) == 1 and rules[0].replacement is not None:
+        return _CompiledPass(branches[0], rules[0].replacement)
+    if any(rule.replacement is not None for rule in rules):
+        raise ValueError("a mask rule with its own replacement must be alone in its pass")
     return _CompiledPass("|".join(branches), "".join(leads) + WILDCARD + "".join(trails))
 
 
