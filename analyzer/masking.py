@@ -45,6 +45,9 @@ class MaskRule:
     replacement: str | None = None  # only for a rule alone in its pass
 
 
+# Tokens that name a class of values rather than a value: Drain must never fold them into a wildcard.
+PINNED_TOKENS = frozenset({"1xx", "2xx", "3xx", "4xx", "5xx"})
+
 # Pass 0: an HTTP status keeps its class. `"GET /x HTTP/1.1" 200` and `... 504` are different events to anyone
 # reading an access log (success against gateway timeout), so the status is written `2xx`, `5xx`.
 STATUS: tuple[MaskRule, ...] = (

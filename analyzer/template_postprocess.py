@@ -10,7 +10,7 @@ import re
 
 import numpy as np
 
-from analyzer.masking import WILDCARD
+from analyzer.masking import PINNED_TOKENS, WILDCARD
 
 # A varying token keeps its constant head up to one of these (`uid=`, `node-`, `core.`, `ret:`): what comes after
 # the delimiter is the value. `_` is not one: `blk_123` or `broadcast_7` is an identifier, variable as a whole.
@@ -112,7 +112,7 @@ def _fits(template: tuple[str, ...], tokens: tuple[str, ...], needed: float) -> 
     for a, b in zip(template, tokens):
         if a == b:
             agree += a != WILDCARD
-        elif a != WILDCARD and b != WILDCARD:
+        elif (a != WILDCARD and b != WILDCARD) or a in PINNED_TOKENS or b in PINNED_TOKENS:
             return False
     return agree >= needed
 

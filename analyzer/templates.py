@@ -26,7 +26,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from drain3.drain import Drain, LogCluster, Node
 
-from analyzer.masking import WILDCARD, event_text, mask_array
+from analyzer.masking import PINNED_TOKENS, WILDCARD, event_text, mask_array
 from analyzer.template_postprocess import merge_compatible, merge_equal_templates, refine_template
 
 # Drain settings chosen once for every system (no per-dataset tuning): depth 4 is Drain's published default;
@@ -47,6 +47,8 @@ class _MaskAwareDrain(Drain):
     def get_seq_distance(self, seq1, seq2, include_params):
         if not seq1:
             return 1.0, 0
+        if not (PINNED_TOKENS.isdisjoint(seq2) and PINNED_TOKENS.isdisjoint(seq1)) and not _pins_agree(seq1, seq2):
+            return 0.0, seq1.count(WILDCARD)  # a 5xx never joins a 2xx, however alike the rest
         sim_tokens = sum(map(operator.eq, seq1, seq2))
         param_count = seq1.count(WILDCARD)
         if include_params:  # only Drain's `match()` asks; wildcards then agree with anything
@@ -71,6 +73,10 @@ class _MaskAwareDrain(Drain):
             return cluster, False
         cluster.log_template_tokens = widened
         return cluster, True
+
+
+def _pins_agree(template, tokens) -> bool:
+    return all(a == b for a, b in zip(template, tokens) if a in PINNED_TOKENS or b in PINNED_TOKENS)
 
 
 def _new_drain() -> _MaskAwareDrain:

@@ -145,3 +145,12 @@ def test_bad_state_files_are_refused_in_one_sentence(tmp_path, text, words):
 def test_missing_state_file_is_a_user_error(tmp_path):
     with pytest.raises(UserError, match="Cannot read"):
         load_state(tmp_path / "nope.json")
+
+
+def test_a_server_error_never_shares_a_template_with_a_success():
+    agent = '"Mozilla/5.0 (X11; Linux x86_64) Firefox/123.0"'
+    lines = [f'"GET /api/cart/{i} HTTP/1.1" {status} {100 + i} "-" {agent}' for i, status in
+             enumerate([200, 200, 504, 201, 502, 200])]
+    ids, templates = mine(lines)
+    assert ids[0] == ids[1] == ids[3] == ids[5] != ids[2] == ids[4]
+    assert templates.texts[ids[2]] == '"GET <*> HTTP/1.1" 5xx <*> "-" "<*>"'
