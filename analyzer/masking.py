@@ -67,6 +67,8 @@ SHAPES: tuple[MaskRule, ...] = (
     # The name needs a dot or a dash so that `key:123` stays a key and a value.
     MaskRule("host_port", r"\b[A-Za-z][A-Za-z0-9]*(?:[.\-][A-Za-z0-9]+)+(?:/(?:\d{1,3}\.){3}\d{1,3})?:\d{2,5}\b"),
     MaskRule("windows_path", r"\b[A-Za-z]:\\[^\s\"'<>|,;]*"),
+    # Booleans and nulls are values wherever they stand (`setLightsOn(true)`, `canceled false`, `ws=null`).
+    MaskRule("literal", r"\b(?:true|false|True|False|TRUE|FALSE|null|NULL)\b"),
     MaskRule("hex_0x", r"\b0[xX][0-9a-fA-F]+\b"),
     # Identifiers with an underscore-separated number (blk_-123, attempt_1445_0020_m_000004_1, broadcast_9_piece0):
     # variable as a whole.
@@ -86,8 +88,8 @@ VALUES: tuple[MaskRule, ...] = (
     # Values of key=value pairs that are values in any system: booleans and nulls, dotted or slashed names
     # (`name=com.android.phone`), quoted strings (pass 3). Plain words (`tty=ssh`, `state=RUNNING`) are kept:
     # such enums usually tell events apart.
-    MaskRule("kv_literal", r"([=:]\s?)(?:true|false|True|False|TRUE|FALSE|null|NULL|None|nil)\b"),
-    MaskRule("kv_dotted", r"(=)[A-Za-z_][\w$\-]*[./][^\s,;)\]}\"']*"),
+    MaskRule("kv_literal", r"([=:]\s?)(?:None|nil)\b"),
+    MaskRule("kv_dotted", r"(=\s?)[A-Za-z_][\w$\-]*[./][^\s,;)\]}\"']*"),
     # Numbers (signed, decimal, dotted like versions) standing on their own.
     MaskRule("number", _START + r"[-+]?(?:v\d+(?:\.\d+)+|\d+(?:[.,]\d+)*)\b"),
 )

@@ -21,6 +21,9 @@ from analyzer.masking import mask_message, mask_messages
         # Identifiers glued to numbers by underscores are variable as a whole.
         ("Deleting block blk_-6952295868487656571 now", "Deleting block <*> now"),
         ("Block broadcast_39 stored", "Block <*> stored"),
+        # Booleans and nulls are values wherever they stand; `None` only as a key's value (it is also a word).
+        ("setLightsOn(true) canceled false ws=null", "setLightsOn(<*>) canceled <*> ws=<*>"),
+        ("result=None but None of them", "result=<*> but None of them"),
         # key=value keeps its key.
         ("uid=0 euid=1000 tty=ssh", "uid=<*> euid=<*> tty=ssh"),
         ("Times: total = 39, boot = -103", "Times: total = <*>, boot = <*>"),
