@@ -245,6 +245,8 @@ def mining_text(messages: pd.Series) -> pd.Series:
 
 def _encode(values) -> tuple[np.ndarray, pa.Array]:
     """Codes (int64, in order of first appearance) and the distinct strings, via Arrow's hash encoder."""
+    if isinstance(values, pd.Series) and values.dtype == object:  # mixed Python objects: text of each, None kept
+        values = values.astype("str")
     array = values if isinstance(values, (pa.Array, pa.ChunkedArray)) else pa.array(values, from_pandas=True)
     if isinstance(array, pa.ChunkedArray):
         array = array.combine_chunks()

@@ -154,3 +154,13 @@ def test_a_server_error_never_shares_a_template_with_a_success():
     ids, templates = mine(lines)
     assert ids[0] == ids[1] == ids[3] == ids[5] != ids[2] == ids[4]
     assert templates.texts[ids[2]] == '"GET <*> HTTP/1.1" 5xx <*> "-" "<*>"'
+
+
+def test_messages_of_any_dtype_are_read_as_text():
+    miner = TemplateMiner()
+    provisional = miner.add(pd.Series(["disk 1 full", None, 7, "disk 2 full"], dtype=object))
+    miner.add(pd.Series(["disk 3 full", "disk 4 full"], dtype="category"))
+    templates = miner.finish()
+    ids = templates.final_ids(provisional)
+    assert ids[0] == ids[3] and templates.texts[ids[0]] == "disk <*> full"
+    assert templates.texts[ids[1]] == "" and templates.texts[ids[2]] == "<*>"
