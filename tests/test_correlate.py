@@ -1,0 +1,300 @@
+"""Change correlation on real git repositories built in the test, with real-looking traces."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+
+import pytest
+
+from analyzer.correlate import correlate
+from analyzer.findings import Anomaly, Example, Incident, ServiceScore, StateChange
+from analyzer.stages import AnomalyResult, TemplateInfo
+from parsers.errors import UserError
+from parsers.records import Deploy
+from tests.gitrepo import DB_PY, CLIENT_JAVA, REQUIREMENTS, SETTINGS_YAML, build_shop, minutes
+
+START = datetime(2024, 2, 20, 9, 0, tzinfo=timezone.utc)
+ONSET = datetime(2024, 3, 10, 14, 0, tzinfo=timezone.utc)
+
+PY_TRACE = '''Exception on /orders/1841 [GET]
+Traceback (most recent call last):
+  File "/usr/local/lib/python3.11/site-packages/flask/app.py", line 1463, in wsgi_app
+    response = self.full_dispatch_request()
+  File "/srv/app/shop/orders/api.py", line 22, in get_order
+    return jsonify(db.fetch_order(conn, order_id))
+  File "/srv/app/shop/orders/db.py", line 13, in fetch_order
+    return {"id": row["id"], "total": row["total"], "customer": row["customer_ref"]}
+IndexError: No item with that key'''
+
+JAVA_TRACE = '''Charge failed for account acct-8812
+java.lang.NullPointerException: Cannot invoke "String.concat(String)" because "endpoint" is null
+\tat com.shop.payment.Client.charge(Client.java:{line})
+\tat com.shop.payment.CheckoutController.pay(CheckoutController.java:57)
+\tat org.springframework.web.servlet.FrameworkServlet.service(FrameworkServlet.java:897)
+\tat java.base/java.lang.Thread.run(Thread.java:833)'''
+
+
+def anomaly(tid: int, template: str, text: str, services: list[str], kind: str = "new", score: float = 10.0) -> Anomaly:
+    return Anomaly(template_id=tid, template=template, kind=kind, score=score, level="ERROR", first_seen=ONSET,
+                   count_baseline=0, count_incident=40, services=services,
+                   examples=[Example(path=f"logs/{services[0]}.log", line=100 + tid, text=text)])
+
+
+def result_for(anomalies: list[Anomaly], services: list[str], onset: datetime | None = ONSET,
+               markers: list[Deploy] | None = None, state_changes: list[StateChange] | None = None) -> AnomalyResult:
+    return AnomalyResult(
+        incident=Incident(start=onset, end=onset + timedelta(minutes=40) if onset else None,
+                          detection="auto" if onset else "none"),
+        services=[ServiceScore(name=s, score=10.0 / (i + 1)) for i, s in enumerate(services)],
+        anomalies=anomalies,
+        deploy_markers=markers or [],
+        state_changes=state_changes or [],
+    )
+
+
+def templates_of(anomalies: list[Anomaly]) -> dict[int, TemplateInfo]:
+    return {a.template_id: TemplateInfo(id=a.template_id, text=a.template, count=a.count_incident,
+                                        examples=list(a.examples)) for a in anomalies}
+
+
+def ranked_ids(corr) -> list[str]:
+    return [s.id for s in corr.suspects]
+
+
+# -- a culprit among distractors ------------------------------------------------------------------------------
+@pytest.fixture
+def python_regression(tmp_path):
+    repo = build_shop(tmp_path / "shop", START)
+    culprit = repo.commit(
+        {"orders/shop/orders/db.py": repo.read("orders/shop/orders/db.py").replace(
+            'row = conn.execute("SELECT id, total FROM orders WHERE id = ?", (order_id,)).fetchone()\n'
+            '    return {"id": row[0], "total": row[1]}',
+            'row = conn.execute("SELECT id, total FROM orders WHERE id = ?", (order_id,)).fetchone()\n'
+            '    return {"id": row["id"], "total": row["total"], "customer": row["customer_ref"]}')},
+        "Return the customer reference with each order", ONSET - timedelta(hours=2),
+        author="Bob Backend", email="bob@example.com")
+    closer = repo.commit({"frontend/src/app.js": "import { render } from './render.js';\nexport const start = (r) => render(r, {title: 'Shop!'});\n"},
+                         "Frontend: exclaim the title", ONSET - minutes(30), author="Erin Front", email="erin@example.com")
+    docs = repo.commit({"docs/runbook.md": "# Runbook\n\nRestart the orders service.\n"}, "Runbook: orders",
+                       ONSET - minutes(10), author="Dan Docs", email="dan@example.com")
+    config = repo.commit({"payment-service/src/main/resources/application.yml": "gateway:\n  endpoint: https://pay.internal.example\n  timeout-ms: 2500\npool:\n  max-size: 20\n"},
+                         "Payment: lower the gateway timeout", ONSET - timedelta(hours=5))
+    after = repo.commit({"frontend/src/render.js": "export function render(root, props) {}\n"}, "Frontend: noop render",
+                        ONSET + minutes(20))
+    return repo, {"culprit": culprit, "closer": closer, "docs": docs, "config": config, "after": after}
+
+
+def test_culprit_among_distractors_is_blamed_with_high_confidence(python_regression):
+    repo, shas = python_regression
+    anomalies = [anomaly(1, "Exception on /orders/<*> [GET]", PY_TRACE, ["orders"])]
+    corr = correlate(result_for(anomalies, ["orders", "frontend"]), templates_of(anomalies), str(repo.root), None)
+
+    assert corr.blamed == 0
+    top = corr.suspects[0]
+    assert top.id == shas["culprit"] and top.kind == "commit"
+    assert corr.confidence == "high"
+    assert corr.category == "code change"
+    assert top.author == "Bob Backend" and top.title == "Return the customer reference with each order"
+    assert "orders/shop/orders/db.py" in top.files and top.insertions == 1 and top.deletions == 1
+    details = " | ".join(e.detail for e in top.evidence)
+    assert "db.py:13" in details and "orders/shop/orders/db.py" in details  # the frame and the file it maps to
+    assert any(e.signal == "blame" for e in top.evidence)
+    # a commit after the onset is never a suspect; docs weigh nearly nothing
+    assert shas["after"] not in ranked_ids(corr)
+    docs = next((s for s in corr.suspects if s.id == shas["docs"]), None)
+    assert docs is None or docs.score < 0.1 * top.score
+    assert any("after the onset" in r or "tests, docs" in r for r in corr.ruled_out)
+    assert corr.commits_considered >= 5
+
+
+def test_bundle_and_bare_repository_give_the_same_ranking(python_regression, tmp_path):
+    repo, shas = python_regression
+    anomalies = [anomaly(1, "Exception on /orders/<*> [GET]", PY_TRACE, ["orders"])]
+    bundle = repo.bundle(tmp_path / "shop.bundle")
+    bare = tmp_path / "bare.git"
+    repo.git("clone", "--quiet", "--bare", str(repo.root), str(bare))
+    for source in (bundle, bare):
+        corr = correlate(result_for(anomalies, ["orders"]), templates_of(anomalies), str(source), None)
+        assert corr.suspects[0].id == shas["culprit"] and corr.blamed == 0
+
+
+def test_forge_url_without_credentials(python_regression):
+    repo, shas = python_regression
+    repo.git("remote", "add", "origin", "https://deploy-bot:s3cr3t@github.com/acme/shop.git")
+    anomalies = [anomaly(1, "Exception on /orders/<*> [GET]", PY_TRACE, ["orders"])]
+    corr = correlate(result_for(anomalies, ["orders"]), templates_of(anomalies), str(repo.root), None)
+    assert corr.suspects[0].url == f"https://github.com/acme/shop/commit/{shas['culprit']}"
+    assert all("s3cr3t" not in (s.url or "") for s in corr.suspects)
+
+
+# -- committed days earlier, deployed minutes before the onset --------------------------------------------------
+@pytest.fixture
+def late_deploy(tmp_path):
+    """The payment client loses its endpoint key three days before the onset; it only ships at onset-6min."""
+    repo = build_shop(tmp_path / "shop", START)
+    repo.commit({"frontend/src/app.js": "export const x = 1;\n"}, "Frontend tweak", ONSET - timedelta(days=4))
+    released = repo.git("rev-parse", "HEAD")
+    repo.tag("v1.3.0", ONSET - timedelta(days=4), annotated=True)
+    culprit = repo.commit(
+        {"payment-service/src/main/java/com/shop/payment/Client.java":
+            CLIENT_JAVA.replace('String endpoint = config.get("gateway.endpoint");\n        Response',
+                                'String endpoint = config.get("gateway.url");\n        Response')},
+        "Payment client: read the gateway url key", ONSET - timedelta(days=3), author="Pat Payments",
+        email="pat@example.com")
+    middle = repo.commit({"orders/shop/orders/gateway.py": "# gateway\n" + repo.read("orders/shop/orders/gateway.py")},
+                         "Orders: header comment", ONSET - timedelta(days=2))
+    tip = repo.commit({"frontend/src/render.js": "export function render(r, p) { r.innerText = p.title; }\n"},
+                      "Frontend: compact render", ONSET - timedelta(days=1))
+    undeployed = repo.commit({"frontend/src/app.js": "export const x = 2;\n"}, "Frontend: bump x",
+                             ONSET - minutes(20), author="Erin Front", email="erin@example.com")
+    line = CLIENT_JAVA.splitlines().index('        Response response = http.post(endpoint + "/charge", account, amount);') + 1
+    anomalies = [anomaly(7, "Charge failed for account <*>", JAVA_TRACE.format(line=line), ["payment-service"])]
+    return repo, anomalies, {"released": released, "culprit": culprit, "middle": middle, "tip": tip,
+                             "undeployed": undeployed}
+
+
+def _assert_deploy_blamed(corr, shas, via: str):
+    assert corr.suspects[0].id == shas["culprit"], (via, [(s.title, s.score) for s in corr.suspects])
+    assert corr.blamed == 0
+    assert corr.confidence in ("high", "medium")
+    ev = corr.suspects[0].evidence
+    timing = next(e for e in ev if e.signal == "timing")
+    assert "6 min before the onset" in timing.detail and "3.0 days" in timing.detail
+    assert any("Client.java" in e.detail and e.signal in ("blame", "code-line", "code") for e in ev)
+    undeployed = next((s for s in corr.suspects if s.id == shas["undeployed"]), None)
+    assert undeployed is None or undeployed.score < corr.suspects[0].score / 3
+
+
+def test_late_deploy_from_deploys_file(late_deploy, tmp_path):
+    repo, anomalies, shas = late_deploy
+    deploys = tmp_path / "deploys.csv"
+    deploys.write_text(
+        "time,version,commit,service,environment\n"
+        f"{(ONSET - timedelta(days=4)).isoformat()},1.3.0,{shas['released'][:10]},payment-service,prod\n"
+        f"{(ONSET - minutes(6)).isoformat()},1.4.0,{shas['tip']},payment-service,prod\n"
+        "not a time,1.5.0,,payment-service,prod\n")
+    corr = correlate(result_for(anomalies, ["payment-service", "orders"]), templates_of(anomalies), str(repo.root),
+                     str(deploys))
+    _assert_deploy_blamed(corr, shas, "file")
+    assert any(e.signal == "deploy" and "payment-service" in e.detail for e in corr.suspects[0].evidence)
+    assert any("skipped: no readable time" in n for n in corr.notes)
+    assert {d.origin for d in corr.deploys} >= {"file", "tag"}
+
+
+def test_late_deploy_from_release_tag(late_deploy):
+    repo, anomalies, shas = late_deploy
+    repo.tag("v1.4.0", ONSET - minutes(6), rev=shas["tip"], annotated=True)
+    corr = correlate(result_for(anomalies, ["payment-service"]), templates_of(anomalies), str(repo.root), None)
+    _assert_deploy_blamed(corr, shas, "tag")
+
+
+def test_late_deploy_from_version_banner_in_logs(late_deploy):
+    repo, anomalies, shas = late_deploy
+    repo.tag("v1.4.0", ONSET - timedelta(days=1), rev=shas["tip"], annotated=False)  # cut a day before it shipped
+    banner = StateChange(time=ONSET - minutes(6), service="payment-service", kind="version",
+                         text="Starting payment-service version 1.4.0 on host pay-2", path="logs/payment-service.log",
+                         line=3)
+    prior = Deploy(time=ONSET - timedelta(days=4), version="1.3.0", service="payment-service", origin="log",
+                   ref="logs/payment-service.log:1")
+    repo.tag("v1.3.0-rc", ONSET - timedelta(days=4), rev=shas["released"], annotated=False)
+    corr = correlate(result_for(anomalies, ["payment-service"], markers=[prior], state_changes=[banner]),
+                     templates_of(anomalies), str(repo.root), None)
+    _assert_deploy_blamed(corr, shas, "banner")
+    assert any(d.origin == "log" and d.commit == shas["tip"] for d in corr.deploys)
+
+
+# -- kinds of change --------------------------------------------------------------------------------------------
+def test_config_only_change_is_blamed_as_config(tmp_path):
+    repo = build_shop(tmp_path / "shop", START)
+    repo.commit({"frontend/src/app.js": "export const y = 1;\n"}, "Frontend: y", ONSET - timedelta(hours=3))
+    culprit = repo.commit({"orders/config/settings.yaml": SETTINGS_YAML.replace("gateway_url:", "gateway_endpoint:")},
+                          "Settings: rename the gateway key", ONSET - minutes(45))
+    repo.commit({"orders/tests/test_db.py": "def test_fetch():\n    assert 1 == 1\n"}, "Tests: tidy", ONSET - minutes(15))
+    trace = ('Charge failed for order 991\nTraceback (most recent call last):\n'
+             '  File "/srv/app/shop/orders/gateway.py", line 8, in charge\n    url = settings["gateway_url"]\n'
+             "KeyError: 'gateway_url'")
+    anomalies = [anomaly(3, "Charge failed for order <*>", trace, ["orders"])]
+    corr = correlate(result_for(anomalies, ["orders"]), templates_of(anomalies), str(repo.root), None)
+    assert corr.suspects[0].id == culprit and corr.blamed == 0
+    assert corr.category == "config change"
+    assert any(e.signal == "text" and "gateway_url" in e.detail for e in corr.suspects[0].evidence)
+    assert corr.confidence in ("medium", "low")  # no frame line points at a config file
+
+
+def test_dependency_bump_is_blamed_as_dependency(tmp_path):
+    repo = build_shop(tmp_path / "shop", START)
+    culprit = repo.commit({"orders/requirements.txt": REQUIREMENTS.replace("urllib3==1.26.18", "urllib3==2.0.0")},
+                          "Bump urllib3", ONSET - timedelta(hours=1))
+    repo.commit({"orders/shop/orders/db.py": DB_PY.replace("LIMIT ?", "LIMIT ? OFFSET 0") + "\n# tidy\n"},
+                "Orders: tidy db module", ONSET - minutes(20))
+    trace = ('Charge failed for order 17\nTraceback (most recent call last):\n'
+             '  File "/srv/app/shop/orders/gateway.py", line 9, in charge\n'
+             '    resp = requests.post(url + "/charge", json=order, timeout=settings["gateway_timeout"])\n'
+             '  File "/usr/local/lib/python3.11/site-packages/requests/adapters.py", line 486, in send\n'
+             '  File "/usr/local/lib/python3.11/site-packages/urllib3/connectionpool.py", line 790, in urlopen\n'
+             "TypeError: HTTPConnectionPool.urlopen() got an unexpected keyword argument 'strict'")
+    anomalies = [anomaly(4, "Charge failed for order <*>", trace, ["orders"])]
+    corr = correlate(result_for(anomalies, ["orders"]), templates_of(anomalies), str(repo.root), None)
+    assert corr.suspects[0].id == culprit and corr.blamed == 0
+    assert corr.category == "dependency change"
+    assert any(e.signal == "library" and "urllib3" in e.detail for e in corr.suspects[0].evidence)
+
+
+def test_infrastructure_incident_blames_no_change(tmp_path):
+    repo = build_shop(tmp_path / "shop", START)
+    repo.commit({"frontend/src/app.js": "export const z = 1;\n"}, "Frontend: z", ONSET - minutes(50))
+    repo.commit({"docs/runbook.md": "# Runbook\n\nCheck disks.\n"}, "Runbook: disks", ONSET - minutes(25))
+    repo.commit({"payment-service/src/main/java/com/shop/payment/Client.java": CLIENT_JAVA + "// end\n"},
+                "Payment: trailing comment", ONSET - timedelta(hours=6))
+    anomalies = [
+        anomaly(5, "Failed to write order <*> to /var/lib/orders/orders.db: [Errno 28] No space left on device",
+                "Failed to write order 77 to /var/lib/orders/orders.db: [Errno 28] No space left on device", ["orders"]),
+        anomaly(6, "upstream orders returned 503", "upstream orders returned 503", ["gateway"], kind="spike"),
+    ]
+    corr = correlate(result_for(anomalies, ["orders", "gateway"]), templates_of(anomalies), str(repo.root), None)
+    assert corr.blamed is None and corr.confidence == "none"
+    assert corr.category == "infrastructure"
+    assert corr.suspects  # still listed, for the reader to dismiss
+    assert any("nothing in the traces" in r or "points at" in r for r in corr.ruled_out)
+
+
+# -- no timestamps ---------------------------------------------------------------------------------------------
+def test_timestampless_python_trace_ranks_by_code_locality(python_regression):
+    repo, shas = python_regression
+    anomalies = [anomaly(1, "Exception on /orders/<*> [GET]", PY_TRACE, ["orders"])]
+    corr = correlate(result_for(anomalies, [], onset=None), templates_of(anomalies), str(repo.root), None)
+    assert corr.suspects[0].id == shas["culprit"] and corr.blamed == 0
+    assert corr.confidence == "medium"  # timing cannot confirm it
+    assert not any(e.signal == "timing" for e in corr.suspects[0].evidence)
+    assert any("no timestamps" in n for n in corr.notes)
+    # --max-commits bounds the history read
+    few = correlate(result_for(anomalies, [], onset=None), templates_of(anomalies), str(repo.root), None, max_commits=2)
+    assert few.commits_considered == 2
+
+
+# -- bad input -------------------------------------------------------------------------------------------------
+def test_bad_repositories_are_one_sentence_user_errors(tmp_path):
+    anomalies = [anomaly(1, "Exception on /orders/<*> [GET]", PY_TRACE, ["orders"])]
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    (tmp_path / "junk.bundle").write_text("not a bundle")
+    import subprocess
+    subprocess.run(["git", "init", "--quiet", str(tmp_path / "nocommits")], check=True)
+    for path, words in ((empty, "not a git repository"), (tmp_path / "missing", "no such"),
+                        (tmp_path / "junk.bundle", "not a git repository"), (tmp_path / "nocommits", "empty")):
+        with pytest.raises(UserError) as err:
+            correlate(result_for(anomalies, ["orders"]), templates_of(anomalies), str(path), None)
+        assert words in str(err.value) and "\n" not in str(err.value)
+
+
+def test_without_repository_a_lone_recent_deploy_is_a_low_confidence_suspect(tmp_path):
+    deploys = tmp_path / "deploys.jsonl"
+    deploys.write_text(
+        '{"time": "2024-03-09T10:00:00Z", "version": "2.0.0", "service": "orders"}\n'
+        '{"time": "2024-03-10T13:55:00Z", "version": "2.1.0", "service": "orders"}\n'
+        "garbage line\n")
+    anomalies = [anomaly(5, "Failed to write order <*>", "Failed to write order 77", ["orders"])]
+    corr = correlate(result_for(anomalies, ["orders"]), templates_of(anomalies), None, str(deploys))
+    assert [s.id for s in corr.suspects] == ["2.1.0"]
+    assert corr.confidence == "low" and corr.blamed == 0
+    assert len(corr.deploys) == 2 and corr.deploys_considered == 2
