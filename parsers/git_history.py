@@ -259,7 +259,8 @@ class GitRepository:
         )
         if check and proc.returncode != 0:
             msg = proc.stderr.decode("utf-8", "replace").strip().splitlines()
-            raise UserError(f"git {argv[-1] if argv else ''} failed: {msg[-1] if msg else 'exit ' + str(proc.returncode)}.")
+            what = next((a for a in argv[1:] if a.isalpha() and a not in ("git",)), "command")
+            raise UserError(f"Reading the repository failed (git {what}: {msg[-1] if msg else 'exit ' + str(proc.returncode)}).")
         return proc.stdout
 
     def _run(self, args: list[str], stdin: bytes | None = None, allow_config: bool = True) -> str:
