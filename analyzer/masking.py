@@ -121,6 +121,19 @@ def compile_pass(rules: tuple[MaskRule, ...]) -> _CompiledPass:
 _COMPILED = tuple(compile_pass(rules) for rules in PASSES)
 
 
+# A multi-line event (a stack trace) is mined as its first line plus its last unindented line: the message and
+# the exception that ended it (Java's last `Caused by:`, Python's `ValueError: ...`). Frames are left out: their
+# count and depth vary between occurrences of the same error and would split it into many templates.
+_FIRST_AND_LAST_UNINDENTED = r"^([^\n]*)\n(?:[\s\S]*\n)?(\S[^\n]*)(?:\n\s[^\n]*)*\s*$"
+_REST_OF_EVENT = r"\n[\s\S]*$"
+
+
+def event_text(values: pa.Array | pa.ChunkedArray) -> pa.Array | pa.ChunkedArray:
+    """The text of each event that templates are mined from (one line, whatever the event spans)."""
+    joined = pc.replace_substring_regex(values, pattern=_FIRST_AND_LAST_UNINDENTED, replacement=r"\1 \2")
+    return pc.replace_substring_regex(joined, pattern=_REST_OF_EVENT, replacement="")
+
+
 def mask_array(values: pa.Array | pa.ChunkedArray) -> pa.Array | pa.ChunkedArray:
     """Mask an Arrow string array: a few RE2 passes, linear time per string."""
     out = values

@@ -57,6 +57,58 @@ def _tail(suffix: str) -> str:
     return tail
 
 
+# Two clusters of one source merge when their templates never disagree on a constant and agree on at least this
+# share of positions with the same constant word.
+MIN_SHARED_CONSTANTS = 0.5
+
+
+def merge_compatible(clusters: list[tuple[str, tuple[str, ...]]]) -> tuple[list[int], dict[int, tuple[str, ...]]]:
+    """Fold together clusters that Drain split only because a variable was not masked.
+
+    Drain's similarity counts an unmasked variable (a user name, a host) as a mismatch, so a short message with
+    two such variables lands in several clusters whose templates are each partly concrete:
+    `segment <*> wrote hana.silva cluster <*>` and `segment <*> wrote <*> cluster bo.smith`. Such templates never
+    disagree on a constant (where one has a word, the other has that word or a wildcard) and share most of their
+    constant words. Given (source key, template tokens) per cluster, in order of first appearance, returns for
+    each cluster the index of the cluster it was merged into (itself when none) and the merged templates by that
+    index. Earlier clusters absorb later ones, so the result is deterministic.
+    """
+    into = list(range(len(clusters)))
+    merged: dict[int, tuple[str, ...]] = {}
+    # (key, length) -> {(position, constant): [representative, ...]}: candidates are found by shared constants
+    postings: dict[tuple[str, int], dict[tuple[int, str], list[int]]] = {}
+    for index, (key, tokens) in enumerate(clusters):
+        needed = max(1, MIN_SHARED_CONSTANTS * len(tokens))
+        index_of_shape = postings.setdefault((key, len(tokens)), {})
+        shared: dict[int, int] = {}
+        for position, token in enumerate(tokens):
+            if token != WILDCARD:
+                for rep in index_of_shape.get((position, token), ()):
+                    shared[rep] = shared.get(rep, 0) + 1
+        target = next((rep for rep in sorted(shared) if shared[rep] >= needed and _fits(merged[rep], tokens, needed)), None)
+        if target is None:
+            merged[index] = tuple(tokens)
+            for position, token in enumerate(tokens):
+                if token != WILDCARD:
+                    index_of_shape.setdefault((position, token), []).append(index)
+            continue
+        into[index] = target
+        merged[target] = tuple(a if a == b else WILDCARD for a, b in zip(merged[target], tokens))
+        # Postings of the target's constants that became wildcards stay: _fits re-checks the merged template.
+    return into, merged
+
+
+def _fits(template: tuple[str, ...], tokens: tuple[str, ...], needed: float) -> bool:
+    """No constant disagrees, and enough constants agree."""
+    agree = 0
+    for a, b in zip(template, tokens):
+        if a == b:
+            agree += a != WILDCARD
+        elif a != WILDCARD and b != WILDCARD:
+            return False
+    return agree >= needed
+
+
 def normalise_template(text: str) -> str:
     """The comparison form of a template: runs of wildcards (and the spaces between them) folded into one."""
     return _WILDCARD_RUN.sub(WILDCARD, _SPACES.sub(" ", text.strip()))

@@ -15,6 +15,7 @@ Why it is shaped like this:
 
 from __future__ import annotations
 
+import operator
 import os
 from dataclasses import dataclass, field
 
@@ -24,8 +25,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from drain3.drain import Drain, LogCluster, Node
 
-from analyzer.masking import WILDCARD, mask_array
-from analyzer.template_postprocess import merge_equal_templates, refine_template
+from analyzer.masking import WILDCARD, event_text, mask_array
+from analyzer.template_postprocess import merge_compatible, merge_equal_templates, refine_template
 
 STATE_FORMAT = "logrca-template-state"
 STATE_VERSION = 1
@@ -38,21 +39,40 @@ DRAIN_MAX_CHILDREN = 100
 
 
 class _MaskAwareDrain(Drain):
-    """Drain whose similarity counts a masked value facing a template wildcard as agreement."""
+    """Drain whose similarity counts a masked value facing a template wildcard as agreement.
+
+    With `<*>` as both the mask and Drain's parameter string, "agreement" is plain token equality, so the score
+    is a count of equal positions (done in C by `map`). Stock Drain would score a masked value against a
+    template wildcard as a mismatch, which splits messages that are mostly masked values.
+    """
 
     def get_seq_distance(self, seq1, seq2, include_params):
         if not seq1:
             return 1.0, 0
-        sim_tokens = 0
-        param_count = 0
-        for template_token, token in zip(seq1, seq2):
-            if template_token == WILDCARD:
-                param_count += 1
-                if token == WILDCARD or include_params:
-                    sim_tokens += 1
-            elif template_token == token:
-                sim_tokens += 1
+        sim_tokens = sum(map(operator.eq, seq1, seq2))
+        param_count = seq1.count(WILDCARD)
+        if include_params:  # only Drain's `match()` asks; wildcards then agree with anything
+            sim_tokens += sum(1 for a, b in zip(seq1, seq2) if a == WILDCARD and b != WILDCARD)
         return sim_tokens / len(seq1), param_count
+
+    def add_tokens(self, tokens: tuple[str, ...]) -> tuple[LogCluster, bool]:
+        """`add_log_message` for an already split message, without the profiler hooks: (cluster, template changed).
+
+        Same steps as Drain3's own: tree search, else a new cluster in the prefix tree, else widen the template."""
+        cluster = self.tree_search(self.root_node, tokens, self.sim_th, False)
+        if cluster is None:
+            self.clusters_counter += 1
+            cluster = LogCluster(tokens, self.clusters_counter)
+            self.id_to_cluster[cluster.cluster_id] = cluster
+            self.add_seq_to_prefix_tree(self.root_node, cluster)
+            return cluster, True
+        cluster.size += 1
+        template = cluster.log_template_tokens
+        widened = tuple(t if t == m else WILDCARD for t, m in zip(template, tokens))
+        if widened == template:
+            return cluster, False
+        cluster.log_template_tokens = widened
+        return cluster, True
 
 
 def _new_drain() -> _MaskAwareDrain:
@@ -95,6 +115,7 @@ class TemplateMiner:
         self._clusters: list[_Cluster] = []  # indexed by provisional id
         self._by_drain_id: dict[tuple[str, int], int] = {}
         self._memo: dict[tuple[str, str], int] = {}  # (key, masked message) -> provisional id
+        self._wildcards: dict[int, list[int]] = {}  # provisional id -> wildcard positions of its template (a cache)
         if state is not None:
             from analyzer.template_state import restore_into
 
@@ -108,7 +129,7 @@ class TemplateMiner:
             return np.zeros(0, dtype=np.int64)
         # Everything per line stays in Arrow/numpy; Python sees only distinct (key, masked message) pairs.
         raw_codes, raw_uniques = _encode(messages)
-        masked_codes, masked_uniques = _encode(mask_array(raw_uniques))
+        masked_codes, masked_uniques = _encode(mask_array(event_text(raw_uniques)))
         line_masked = masked_codes[raw_codes]
         if keys is None:
             key_codes, key_names = np.zeros(len(messages), dtype=np.int64), [""]
@@ -138,8 +159,8 @@ class TemplateMiner:
         drain = self._drains.get(key)
         if drain is None:
             drain = self._drains[key] = _new_drain()
-        cluster, _ = drain.add_log_message(masked)
-        tokens = masked.split()
+        tokens = tuple(masked.split())
+        cluster, changed = drain.add_tokens(tokens)
         pid = self._by_drain_id.get((key, cluster.cluster_id))
         if pid is None:
             pid = len(self._clusters)
@@ -147,21 +168,38 @@ class TemplateMiner:
             self._clusters.append(
                 _Cluster(key, cluster.cluster_id, list(tokens), list(tokens), [len(t) for t in tokens])
             )
-        else:
-            _widen_affixes(self._clusters[pid], tokens, cluster.log_template_tokens)
+            return self._remember(memo_key, pid)
+        wild = self._wildcards.get(pid)
+        if wild is None or changed:
+            wild = self._wildcards[pid] = [i for i, t in enumerate(cluster.log_template_tokens) if t == WILDCARD]
+        _widen_affixes(self._clusters[pid], tokens, wild)
+        return self._remember(memo_key, pid)
+
+    def _remember(self, memo_key: tuple[str, str], pid: int) -> int:
         self._memo[memo_key] = pid
         return pid
 
     # -- results -------------------------------------------------------------------------------------------
     def provisional_texts(self) -> list[str]:
-        """Each provisional cluster's template, refined but not yet merged, indexed by provisional id."""
-        texts = []
-        for info in self._clusters:
-            tokens = self._drains[info.key].id_to_cluster[info.drain_id].log_template_tokens
-            texts.append(refine_template(tokens, info.prefixes, info.suffixes, info.shortest))
-        return texts
+        """Each provisional cluster's final template text (after merging compatible clusters), by provisional id."""
+        shapes = [(c.key, self._drains[c.key].id_to_cluster[c.drain_id].log_template_tokens) for c in self._clusters]
+        into, merged = merge_compatible(shapes)
+        affixes = {}
+        for pid, target in enumerate(into):
+            info = self._clusters[pid]
+            if target not in affixes:
+                affixes[target] = (list(info.prefixes), list(info.suffixes), list(info.shortest))
+                continue
+            prefixes, suffixes, shortest = affixes[target]
+            for i in range(len(prefixes)):
+                prefixes[i] = os.path.commonprefix([prefixes[i], info.prefixes[i]])
+                suffixes[i] = _common_suffix(suffixes[i], info.suffixes[i])
+                shortest[i] = min(shortest[i], info.shortest[i])
+        texts = {target: refine_template(merged[target], *affixes[target]) for target in merged}
+        return [texts[target] for target in into]
 
     def finish(self) -> TemplateSet:
+        """The final templates of everything added so far (the miner can go on adding afterwards)."""
         texts = self.provisional_texts()
         counts = [info.count for info in self._clusters]
         mapping, final_texts = merge_equal_templates(texts)
@@ -181,6 +219,12 @@ class TemplateMiner:
         return cls(state)
 
 
+def mining_text(messages: pd.Series) -> pd.Series:
+    """What Drain is fed for each message: its event text, masked (same index and order)."""
+    values = pa.array(messages.astype("str").fillna(""), type=pa.large_string())
+    return pd.Series(mask_array(event_text(values)).to_pylist(), index=messages.index, dtype="str")
+
+
 def _encode(values) -> tuple[np.ndarray, pa.Array]:
     """Codes (int64, in order of first appearance) and the distinct strings, via Arrow's hash encoder."""
     array = values if isinstance(values, (pa.Array, pa.ChunkedArray)) else pa.array(values, from_pandas=True)
@@ -192,15 +236,14 @@ def _encode(values) -> tuple[np.ndarray, pa.Array]:
     return encoded.indices.to_numpy(zero_copy_only=False).astype(np.int64, copy=False), encoded.dictionary
 
 
-def _widen_affixes(info: _Cluster, tokens: list[str], template: tuple[str, ...]) -> None:
-    """Fold one member's tokens into the cluster's common prefixes/suffixes, where the template has a wildcard.
+def _widen_affixes(info: _Cluster, tokens: list[str], wildcards: list[int]) -> None:
+    """Fold one member's tokens into the cluster's common prefixes/suffixes at the template's wildcards.
 
     Elsewhere every member so far has the same token, so the first member's token is already the answer."""
     if len(tokens) != len(info.prefixes):  # cannot happen with Drain (same length), guard anyway
         return
-    for i, (token, shape) in enumerate(zip(tokens, template)):
-        if shape != WILDCARD:
-            continue
+    for i in wildcards:
+        token = tokens[i]
         prefix = info.prefixes[i]
         if not token.startswith(prefix):
             info.prefixes[i] = os.path.commonprefix([prefix, token])

@@ -13,14 +13,19 @@ from analyzer.findings import (
     RootCause,
     SourceReport,
     Suspect,
+    StateChange,
     TimelineEntry,
 )
 from analyzer.stages import AnomalyResult, Correlation
-from parsers.records import SourceStats
+from parsers.records import Deploy, SourceStats
 
 TIMELINE_ANOMALIES = 5  # first appearances of the top anomalies put on the timeline
 TIMELINE_SUSPECTS = 3
 DEPLOY_LOOKBACK = timedelta(hours=24)  # deploys older than this before the onset are history, not timeline
+STATE_CHANGE_GAP = timedelta(minutes=2)  # state changes of one service closer than this are one event (a restart)
+BANNER_SLACK = timedelta(minutes=30)  # a version banner this close to a recorded deploy of that version is that deploy
+ORIGIN_RANK = {"file": 0, "log": 1, "tag": 2}
+ORIGIN_WORDS = {"file": "deploy record", "log": "seen in the logs", "tag": "release tag"}
 
 
 def build_findings(
@@ -51,7 +56,7 @@ def build_findings(
         anomalies=result.anomalies,
         suspects=correlation.suspects,
         root_cause=root_cause,
-        timeline=build_timeline(result, correlation),
+        timeline=build_timeline(result, correlation, _logs_start(sources)),
         state_changes=result.state_changes,
         series=result.series,
         bucket_seconds=result.bucket_seconds,
@@ -124,19 +129,23 @@ def _category(result: AnomalyResult, correlation: Correlation, blamed: int | Non
     return correlation.category or "unknown"
 
 
-def build_timeline(result: AnomalyResult, correlation: Correlation) -> list[TimelineEntry]:
-    """UTC events from the logs and the history, in order: last healthy, deploys, onset, peak, recovery..."""
+def build_timeline(result: AnomalyResult, correlation: Correlation, logs_start: datetime | None = None) -> list[TimelineEntry]:
+    """UTC events from the logs and the history, in order: last healthy, deploys, onset, peak, recovery...
+
+    Only what happened within DEPLOY_LOOKBACK of the onset (or of the first log line when there is no onset) is
+    listed: older deploys and commits are history, and stay in the appendix of suspects.
+    """
     incident = result.incident
+    anchor = incident.start or logs_start
+    since = anchor - DEPLOY_LOOKBACK if anchor is not None else None
     entries: list[TimelineEntry] = []
     if incident.baseline_start is not None:
         entries.append(TimelineEntry(incident.baseline_start, "baseline", "Healthy baseline begins (logs before the onset)."))
     if incident.baseline_end is not None:
         entries.append(TimelineEntry(incident.baseline_end, "baseline", "Last healthy moment in the logs."))
-    entries += _deploy_entries(correlation, incident)
-    entries += _suspect_entries(correlation.suspects, incident)
-    for change in result.state_changes:
-        if change.time is not None:
-            entries.append(TimelineEntry(change.time, "state-change", f"{change.service}: {_short(change.text)}", f"{change.path}:{change.line}"))
+    entries += _deploy_entries(correlation.deploys, since)
+    entries += _suspect_entries(correlation.suspects, since)
+    entries += _state_change_entries(result.state_changes)
     if incident.start is not None:
         entries.append(TimelineEntry(incident.start, "onset", f"Onset: first anomalous behaviour ({incident.method or 'detected from the logs'})."))
     for anomaly in result.anomalies[:TIMELINE_ANOMALIES]:
@@ -152,26 +161,62 @@ def build_timeline(result: AnomalyResult, correlation: Correlation) -> list[Time
     return sorted(entries, key=lambda e: (e.time, e.kind))
 
 
-def _deploy_entries(correlation: Correlation, incident: Incident) -> list[TimelineEntry]:
+def _deploy_entries(deploys: Sequence[Deploy], since: datetime | None) -> list[TimelineEntry]:
+    """One row per deploy, from the best record of it: a deploy file says when it was deployed; a version banner in
+    the logs is that same deploy seen starting (kept only when no record is near it); a release tag says only when it
+    was tagged (kept only when nothing else names that version)."""
+    kept: list[Deploy] = []
+    for deploy in sorted(deploys, key=lambda d: (ORIGIN_RANK.get(d.origin, 9), d.time)):
+        same = [k for k in kept if _version(k) == _version(deploy)]
+        if deploy.origin == "log" and any(abs(k.time - deploy.time) <= BANNER_SLACK for k in same):
+            continue
+        if deploy.origin == "tag" and same:
+            continue
+        kept.append(deploy)
     out = []
-    for deploy in correlation.deploys:
-        if incident.start is not None and deploy.time < incident.start - DEPLOY_LOOKBACK:
+    for deploy in kept:
+        if since is not None and deploy.time < since:
             continue
         what = deploy.version or (deploy.commit or "")[:10] or "unnamed"
         where = f" of {deploy.service}" if deploy.service else ""
         env = f" to {deploy.environment}" if deploy.environment else ""
-        out.append(TimelineEntry(deploy.time, "deploy", f"Deploy {what}{where}{env} ({deploy.origin}).", deploy.ref))
+        out.append(TimelineEntry(deploy.time, "deploy", f"Deploy {what}{where}{env} ({ORIGIN_WORDS.get(deploy.origin, deploy.origin)}).", deploy.ref))
     return out
 
 
-def _suspect_entries(suspects: Sequence[Suspect], incident: Incident) -> list[TimelineEntry]:
+def _version(deploy: Deploy) -> str:
+    """`payment-service/v2.14.0` (a tag) and `v2.14.0` (a record) name the same version."""
+    return (deploy.version or deploy.commit or "").rsplit("/", 1)[-1][:40]
+
+
+def _suspect_entries(suspects: Sequence[Suspect], since: datetime | None) -> list[TimelineEntry]:
     out = []
     for suspect in suspects[:TIMELINE_SUSPECTS]:
         if suspect.kind != "commit" or suspect.time is None:
             continue
-        if incident.start is not None and suspect.time < incident.start - DEPLOY_LOOKBACK:
+        if since is not None and suspect.time < since:
             continue
         out.append(TimelineEntry(suspect.time, "commit", f"Suspect commit: {_describe_suspect(suspect)}.", suspect.commit or suspect.id))
+    return out
+
+
+def _state_change_entries(changes: Sequence[StateChange]) -> list[TimelineEntry]:
+    """A restart logs a dozen lines; the timeline wants one row for it: runs of one service's state changes no more
+    than STATE_CHANGE_GAP apart are folded into a row that quotes the first and the last."""
+    timed = sorted((c for c in changes if c.time is not None), key=lambda c: (c.service, c.time))
+    runs: list[list[StateChange]] = []
+    for change in timed:
+        if runs and runs[-1][-1].service == change.service and change.time - runs[-1][-1].time <= STATE_CHANGE_GAP:
+            runs[-1].append(change)
+        else:
+            runs.append([change])
+    out = []
+    for run in runs:
+        first, last = run[0], run[-1]
+        text = f"{first.service}: {_short(first.text)}"
+        if len(run) > 1:
+            text += f" … {_short(last.text)} ({len(run)} lines: {', '.join(sorted({c.kind for c in run}))})"
+        out.append(TimelineEntry(first.time, "state-change", text, f"{first.path}:{first.line}"))
     return out
 
 
@@ -203,6 +248,11 @@ def _inputs(sources: Sequence[SourceStats], repo: str | None, correlation: Corre
         commits_considered=correlation.commits_considered,
         deploys_considered=correlation.deploys_considered,
     )
+
+
+def _logs_start(sources: Sequence[SourceStats]) -> datetime | None:
+    starts = [s.first_time for s in sources if s.first_time is not None]
+    return min(starts) if starts else None
 
 
 def _hhmm(t: datetime) -> str:

@@ -13,16 +13,19 @@ boundary still folds into one event.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 import pandas as pd
+import pyarrow as pa
 
 from parsers.config import load_custom_formats
 from parsers.discovery import STDIN, LineReader, Source, discover
 from parsers.errors import UserError
 from parsers.formats import FormatPlan, LineFormat, empty_fields, named_formats, plan_formats, unwrap
 from parsers.formats.levels import infer_levels
+from parsers.formats.vector_re import to_str_series
 from parsers.multiline import continuation_mask, fold
 from parsers.records import EVENT_COLUMNS, EventBatch, ParseOptions, SourceStats
 from parsers.services import service_for_path
@@ -121,6 +124,7 @@ def _batches(reader, stats, ctx, options, forced, custom) -> Iterator[EventBatch
     carry = _Carry([], 1)
     pending: pd.DataFrame | None = None  # one batch held so the last one can say last=True
     next_line = 1
+    formats_read: Counter[str] = Counter()  # the source's format is the one that read most of its lines
     for new_lines, is_last in _chunks(reader, size):
         if plan is None:
             plan = plan_formats(new_lines, ctx, forced, custom)
@@ -132,19 +136,26 @@ def _batches(reader, stats, ctx, options, forced, custom) -> Iterator[EventBatch
         next_line += len(new_lines)
         events, held = _parse_chunk(lines, first, plan, ctx, hold_last=not is_last and len(carry.lines) < size)
         carry = _Carry(lines[len(lines) - held:] if held else [], first + len(lines) - held, carry.last_time)
+        formats_read.update(events.groupby("format", sort=False)["lines"].sum().to_dict())
         events = _finish(events, reader.source, stats, carry, options)
         if len(events):
             if pending is not None:
                 yield EventBatch(stats, pending, last=False)
             pending = events
-    zone = ctx.zone_assumed
-    stats.timezone_assumed = zone
+    stats.timezone_assumed = ctx.zone_assumed
+    if len(formats_read) > 1:
+        formats_read.pop(_UNKNOWN, None)  # lines no format read do not make the file's format "unknown"
+    if formats_read:
+        stats.format = formats_read.most_common(1)[0][0]
+        if len(formats_read) > 1:
+            shares = ", ".join(f"{name} {lines}" for name, lines in formats_read.most_common())
+            stats.warnings.append(f"the file mixes formats (lines read as: {shares})")
     yield EventBatch(stats, pending if pending is not None else _empty_events(), last=True)
 
 
 def _parse_chunk(lines: list[str], first_line: int, plan: FormatPlan, ctx: TimeContext, hold_last: bool):
     """Events of a chunk, and how many trailing lines (the last event's) were held back for the next chunk."""
-    raw = pd.Series(lines, dtype="str")
+    raw = to_str_series(pa.array(lines, type=pa.large_string()), pd.RangeIndex(len(lines)))
     if plan.envelope:
         text, envelope_times, spans = unwrap(raw, plan.envelope)
     else:

@@ -5,6 +5,11 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from parsers.formats.vector_re import search, to_str_series
+
 # Lines that continue the event above whatever the file's format: stack frames and trace headers of Java,
 # Python, Go, Node, .NET and Ruby, and indented or blank lines.
 CONTINUATION = (
@@ -36,14 +41,14 @@ AFTER_CONTINUATION = (
 def continuation_mask(text: pd.Series, parsed: pd.Series, fold_unparsed: bool) -> pd.Series:
     """True for lines that belong to the event above. The first line never does (it opens the chunk)."""
     unparsed = ~parsed.astype(bool)
-    looks = text.str.contains(CONTINUATION, regex=True, na=False)
-    opens = text.str.contains(STARTS, regex=True, na=False)
+    looks = search(text, CONTINUATION)
+    opens = search(text, STARTS)
     previous_opened_here = parsed.shift(1, fill_value=True)
     # A bare "Traceback" right under a header line belongs to it (logger.exception); elsewhere it opens a crash.
     opens &= ~(text.str.startswith("Traceback") & previous_opened_here.astype(bool))
     mask = unparsed & (looks | fold_unparsed) & ~opens
     if not fold_unparsed:
-        after = unparsed & text.str.contains(AFTER_CONTINUATION, regex=True, na=False)
+        after = unparsed & search(text, AFTER_CONTINUATION)
         for _ in range(3):  # a closing line may follow another such line (Go: frame line then file line)
             mask = mask | (after & mask.shift(1, fill_value=False))
     if len(mask):
@@ -59,10 +64,12 @@ def fold(events: pd.DataFrame, text: pd.Series, spans: pd.Series, is_continuatio
     opened = events[starts].copy()
     opened["lines"] = np.bincount(event_of, weights=spans.to_numpy(), minlength=len(opened)).astype("int64")
     if not starts.all():
-        follow = text[is_continuation.to_numpy()].str.rstrip()
-        joined = follow.groupby(event_of[~starts]).agg("\n".join)
-        messages = opened["message"].to_numpy(dtype=object)
-        for event, tail in joined.items():
-            messages[event] = f"{messages[event]}\n{tail}".rstrip()
-        opened["message"] = pd.Series(messages, index=opened.index, dtype="str")
+        # Each event's pieces (its message, then its continuation lines) as one Arrow list, joined in C++.
+        pieces = events["message"].copy()
+        pieces[~starts] = text[~starts].str.rstrip()
+        offsets = np.append(np.flatnonzero(starts), len(starts)).astype("int32")
+        grouped = pa.ListArray.from_arrays(pa.array(offsets), pa.array(pieces.fillna("").to_numpy(dtype=object), pa.string()))
+        joined = to_str_series(pc.binary_join(grouped, "\n"), opened.index)
+        multi = opened["lines"].to_numpy() > 1
+        opened["message"] = joined.str.rstrip().where(multi, opened["message"])
     return opened

@@ -14,6 +14,8 @@ from datetime import datetime, timezone
 import numpy as np
 import pandas as pd
 
+from parsers.formats.vector_re import fullmatch, replace, search
+
 MONTHS = {m: i for i, m in enumerate(("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"), 1)}
 _MON = r"(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)"
 _DOW = r"(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun)"
@@ -28,7 +30,7 @@ class TimeSpec:
 
     name: str
     regex: str  # no capturing groups
-    rank: int  # precision: when a header holds several timestamps, the highest rank wins
+    rank: int  # when a header holds several timestamps, the highest rank wins (year-less ones rank low)
     yearless: bool = False
 
 
@@ -39,10 +41,12 @@ SPECS: tuple[TimeSpec, ...] = (
     TimeSpec("ymd_slash", r"\d{4}/[01]\d/[0-3]\d[ T]" + _HMS + _FRAC + _ZONE, 10),
     TimeSpec("ctime", r"(?:" + _DOW + r",?\s)?" + _MON + r"\s[ \d]?\d\s" + _HMS + _FRAC + r"\s\d{4}", 8),
     TimeSpec("clf", r"[0-3]\d/" + _MON + r"/\d{4}:" + _HMS + _FRAC + r"\s[+-]\d{4}", 8),
-    TimeSpec("syslog", r"" + _MON + r"\s[ \d]?\d\s" + _HMS + _FRAC + r"(?!\s\d{4})", 6, yearless=True),
+    TimeSpec("syslog", r"" + _MON + r"\s[ \d]?\d\s" + _HMS + _FRAC + r"(?!\s\d{4})", 4, yearless=True),
     TimeSpec("yy_slash", r"\d{2}/[01]\d/[0-3]\d\s" + _HMS + _FRAC, 7),
     TimeSpec("compact", r"\d{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01])\s(?:[01]\d|2[0-3])[0-5]\d[0-5]\d", 7),
-    TimeSpec("md", r"[01]\d-[0-3]\d\s" + _HMS + _FRAC, 6, yearless=True),
+    TimeSpec("md", r"[01]\d-[0-3]\d\s" + _HMS + _FRAC, 4, yearless=True),
+    TimeSpec("md_dot", r"[01]\d\.[0-3]\d\s" + _HMS + _FRAC, 4, yearless=True),
+    TimeSpec("ymd_dash_ms", r"\d{4}[01]\d[0-3]\d-[0-2]?\d:[0-5]?\d:[0-6]?\d(?::\d{1,3})?", 8),
     TimeSpec("epoch", r"1\d{9}(?:\.\d{1,9})?(?!\d)|1\d{12}(?!\d)|1\d{15}(?!\d)|1\d{18}(?!\d)", 5),
     TimeSpec("ymd_dot", r"\d{4}\.[01]\d\.[0-3]\d(?![\d.])", 1),
 )
@@ -117,21 +121,43 @@ def _localize(naive: pd.Series, ctx: TimeContext) -> pd.Series:
     return aware.dt.tz_convert("UTC")
 
 
+def _fix(text: pd.Series, pattern: str, replacement: str, literal: bool = False) -> pd.Series:
+    """Rewrite only the rows that need it: most columns need no rewrite at all, and the test is cheap."""
+    needs = text.str.contains(pattern, regex=False) if literal else search(text, pattern)
+    if not needs.any():
+        return text
+    text = text.copy()
+    text[needs] = text[needs].str.replace(pattern, replacement, regex=False) if literal else \
+        replace(text[needs], pattern, replacement)
+    return text
+
+
+_ISO_REWRITES = r",|^\d{4}/|^\S{10} | ?(?:UTC|GMT)$| [+-]\d|[+-]\d{2}$"
+
+
 def _iso_like(text: pd.Series, ctx: TimeContext) -> pd.Series:
     """ISO 8601 and near relatives: comma decimals, space separators, slashes, ` UTC` suffixes."""
-    text = text.str.replace(",", ".", regex=False)
-    text = text.str.replace(r"^(\d{4})/(\d{2})/(\d{2})", r"\1-\2-\3", regex=True)
-    text = text.str.replace(r"^(\S{10})\s", r"\1T", regex=True)
-    text = text.str.replace(r"\s?(?:UTC|GMT)$", "Z", regex=True).str.replace(r"\s([+-]\d)", r"\1", regex=True)
-    text = text.str.replace(r"([+-]\d{2})$", r"\1:00", regex=True)
-    zoned = text.str.contains(_ZONE_AT_END, regex=True, na=False)
+    if search(text, _ISO_REWRITES).any():
+        text = _iso_rewrite(text)
+    zoned = search(text, _ZONE_AT_END.pattern)
     out = pd.Series(pd.NaT, index=text.index, dtype="datetime64[ns, UTC]")
+    if zoned.all():
+        return pd.to_datetime(text, format="ISO8601", utc=True, errors="coerce").astype(out.dtype)
     if zoned.any():
         out[zoned] = pd.to_datetime(text[zoned], format="ISO8601", utc=True, errors="coerce").astype(out.dtype)
     if (~zoned).any():
         naive = pd.to_datetime(text[~zoned], format="ISO8601", errors="coerce")
         out[~zoned] = _localize(naive.astype("datetime64[ns]"), ctx)
     return out
+
+
+def _iso_rewrite(text: pd.Series) -> pd.Series:
+    text = _fix(text, ",", ".", literal=True)
+    text = _fix(text, r"^(\d{4})/(\d{2})/(\d{2})", r"\1-\2-\3")
+    text = _fix(text, r"^(\S{10}) ", r"\1T")
+    text = _fix(text, r" ?(?:UTC|GMT)$", "Z")
+    text = _fix(text, r" ([+-]\d)", r"\1")
+    return _fix(text, r"([+-]\d{2})$", r"\1:00")
 
 
 def _with_format(text: pd.Series, fmt: str, ctx: TimeContext, zoned: bool = False) -> pd.Series:
@@ -141,16 +167,25 @@ def _with_format(text: pd.Series, fmt: str, ctx: TimeContext, zoned: bool = Fals
     return _localize(naive, ctx)
 
 
-def _split_fraction(text: pd.Series) -> pd.Series:
-    """`12:00:01,5` and `12:00:01` -> `12:00:01.5` and `12:00:01.0`, so one `%S.%f` format reads both."""
-    text = text.str.replace(r"(?<!\d)(\d{2}:\d{2}:\d{2}),(\d)", r"\1.\2", regex=True)
-    return text.str.replace(r"(?<!\d)(\d{2}:\d{2}:\d{2})(?![.\d:])", r"\1.0", regex=True)
+def _with_seconds_format(text: pd.Series, fmt: str, ctx: TimeContext, zoned: bool = False) -> pd.Series:
+    """`fmt` has `%S`; rows with a fraction (`12:00:01,5` or `.5`) are read with `%S.%f`, the others without."""
+    fraction = search(text, r"\d:\d\d[.,]\d")
+    if not fraction.any():
+        return _with_format(text, fmt, ctx, zoned)
+    text = _fix(text, ",", ".", literal=True)
+    with_fraction = fmt.replace("%S", "%S.%f")
+    if fraction.all():
+        return _with_format(text, with_fraction, ctx, zoned)
+    out = pd.Series(pd.NaT, index=text.index, dtype="datetime64[ns, UTC]")
+    out[fraction] = _with_format(text[fraction], with_fraction, ctx, zoned)
+    out[~fraction] = _with_format(text[~fraction], fmt, ctx, zoned)
+    return out
 
 
 def _yearless(text: pd.Series, months: pd.Series, fmt: str, ctx: TimeContext) -> pd.Series:
     years = ctx.years_for(months)
     stamped = years.astype("Int64").astype(str) + " " + text
-    return _with_format(stamped, "%Y " + fmt, ctx)
+    return _with_seconds_format(stamped, "%Y " + fmt, ctx)
 
 
 def _epoch(text: pd.Series) -> pd.Series:
@@ -168,7 +203,7 @@ def _epoch(text: pd.Series) -> pd.Series:
 
 def parse_times(raw: pd.Series, spec_name: str, ctx: TimeContext) -> pd.Series:
     """Parse a column of timestamps all of one shape; unreadable or missing ones become NaT."""
-    text = raw.astype("str").str.strip().str.replace(r"\s+", " ", regex=True)
+    text = _fix(raw.astype("str").str.strip(), r"\s\s+", " ")
     present = raw.notna() & (text != "")
     out = pd.Series(pd.NaT, index=raw.index, dtype="datetime64[ns, UTC]")
     if not present.any():
@@ -179,18 +214,24 @@ def parse_times(raw: pd.Series, spec_name: str, ctx: TimeContext) -> pd.Series:
     elif spec_name == "bgl":
         parsed = _with_format(text, "%Y-%m-%d-%H.%M.%S.%f", ctx)
     elif spec_name == "ctime":
-        text = _split_fraction(text.str.replace(r"^[A-Z][a-z]{2},? (?=[A-Z])", "", regex=True))
-        parsed = _with_format(text, "%b %d %H:%M:%S.%f %Y", ctx)
+        text = _fix(text, r"^(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun),? ", "")
+        parsed = _with_seconds_format(text, "%b %d %H:%M:%S %Y", ctx)
     elif spec_name == "clf":
-        parsed = _with_format(_split_fraction(text), "%d/%b/%Y:%H:%M:%S.%f %z", ctx, zoned=True)
+        parsed = _with_seconds_format(text, "%d/%b/%Y:%H:%M:%S %z", ctx, zoned=True)
     elif spec_name == "syslog":
         months = text.str.slice(0, 3).map(MONTHS)
-        parsed = _yearless(_split_fraction(text), months, "%b %d %H:%M:%S.%f", ctx)
+        parsed = _yearless(text, months, "%b %d %H:%M:%S", ctx)
     elif spec_name == "md":
         months = pd.to_numeric(text.str.slice(0, 2), errors="coerce")
-        parsed = _yearless(_split_fraction(text), months, "%m-%d %H:%M:%S.%f", ctx)
+        parsed = _yearless(text, months, "%m-%d %H:%M:%S", ctx)
+    elif spec_name == "md_dot":
+        months = pd.to_numeric(text.str.slice(0, 2), errors="coerce")
+        parsed = _yearless(text, months, "%m.%d %H:%M:%S", ctx)
+    elif spec_name == "ymd_dash_ms":
+        text = _fix(text, r"^(\d{8}-\d+:\d+:\d+)$", r"\1:0")
+        parsed = _with_format(text, "%Y%m%d-%H:%M:%S:%f", ctx)
     elif spec_name == "yy_slash":
-        parsed = _with_format(_split_fraction(text), "%y/%m/%d %H:%M:%S.%f", ctx)
+        parsed = _with_seconds_format(text, "%y/%m/%d %H:%M:%S", ctx)
     elif spec_name == "compact":
         parsed = _with_format(text, "%y%m%d %H%M%S", ctx)
     elif spec_name == "epoch":
@@ -204,6 +245,9 @@ def parse_times(raw: pd.Series, spec_name: str, ctx: TimeContext) -> pd.Series:
 
 
 _ANY = [(s.name, re.compile(r"^\s*(?:" + s.regex + r")\s*$")) for s in SPECS]
+# The same shapes for RE2, which has no lookarounds; anchored at both ends they are not needed to classify.
+_LOOKAROUND = re.compile(r"\(\?<?[!=][^()]*(?:\([^()]*\)[^()]*)*\)")
+_ANY_RE2 = [(s.name, r"^(?:" + _LOOKAROUND.sub("", s.regex) + r")$") for s in SPECS]
 
 
 def parse_mixed_times(raw: pd.Series, ctx: TimeContext) -> pd.Series:
@@ -211,14 +255,14 @@ def parse_mixed_times(raw: pd.Series, ctx: TimeContext) -> pd.Series:
     out = pd.Series(pd.NaT, index=raw.index, dtype="datetime64[ns, UTC]")
     text = raw.astype("str").str.strip()
     remaining = raw.notna() & (text != "")
-    numeric = remaining & text.str.fullmatch(r"\d{9,19}(?:\.\d+)?", na=False)
+    numeric = remaining & fullmatch(text, r"\d{9,19}(?:\.\d+)?")
     if numeric.any():
         out[numeric] = _epoch(text[numeric])
         remaining &= ~numeric
-    for name, pattern in _ANY:
+    for name, pattern in _ANY_RE2:
         if not remaining.any():
             break
-        hit = remaining & text.str.match(pattern, na=False)
+        hit = remaining & search(text.where(remaining, ""), pattern)
         if hit.any():
             out[hit] = parse_times(text[hit], name, ctx)
             remaining &= ~hit

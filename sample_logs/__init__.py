@@ -6,6 +6,7 @@ Each sample is a directory `<name>/` holding `logs/` (what `logrca analyze` read
 
 from __future__ import annotations
 
+import json
 import pathlib
 
 SAMPLES: dict[str, str] = {
@@ -20,3 +21,8 @@ def sample_dir(name: str) -> pathlib.Path:
     if name not in SAMPLES:
         raise KeyError(f"no bundled sample named {name!r}; there are: {', '.join(SAMPLES)}")
     return pathlib.Path(__file__).resolve().parent / name
+
+
+def expected(name: str) -> dict:
+    """The ground truth the generator knew: onset, origin service, culprit commit and deploy (or None), ..."""
+    return json.loads((sample_dir(name) / "expected.json").read_text(encoding="utf-8"))

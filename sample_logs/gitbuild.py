@@ -23,7 +23,9 @@ class Person:
 
 def utc_offset(region: str, when_utc: datetime) -> timedelta:
     """The person's UTC offset at that instant; DST switch dates of 2026 are fixed here, not read from tzdata."""
-    eu_summer = datetime(2026, 3, 29, 1, tzinfo=timezone.utc) <= when_utc < datetime(2026, 10, 25, 1, tzinfo=timezone.utc)
+    eu_summer = (
+        datetime(2026, 3, 29, 1, tzinfo=timezone.utc) <= when_utc < datetime(2026, 10, 25, 1, tzinfo=timezone.utc)
+    )
     us_summer = datetime(2026, 3, 8, 7, tzinfo=timezone.utc) <= when_utc < datetime(2026, 11, 1, 6, tzinfo=timezone.utc)
     hours = {
         "eu": 2 if eu_summer else 1,

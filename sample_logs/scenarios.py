@@ -14,7 +14,17 @@ from pathlib import Path
 from sample_logs import shop_code as code
 from sample_logs.gitbuild import RepoBuilder
 from sample_logs.shop_history import Edit, filler_plan
-from sample_logs.shop_sim import S, DiskFull, PoolLeak, Release, Simulation, World, dt, us_of
+from sample_logs.shop_sim import (
+    SECRETS,
+    DiskFull,
+    PoolLeak,
+    Release,
+    S,
+    Simulation,
+    World,
+    dt,
+    us_of,
+)
 from sample_logs.story import History, initial_import
 from sample_logs.traces import JavaFrames, PythonFrames
 
@@ -57,11 +67,21 @@ def _routine_history(h: History, rng: random.Random, begin: datetime, until: dat
     for when, filler in filler_plan(rng, begin + timedelta(hours=3), until):
         h.commit(filler.author, when, filler.message, list(filler.edits))
     reconciler = f"{code.PAY}/reconcile/PendingReconciler.java"
-    h.commit("marta", begin + timedelta(days=8, hours=5), "payment: reconcile payments stuck in PENDING\n\n"
-             "A crash between saving the payment and calling the acquirer left PENDING rows nobody settled.",
-             [Edit("create", reconciler, _RECONCILER)], branch="feature/pending-reconciler")
-    h.merge("jonas", begin + timedelta(days=9, hours=2), "feature/pending-reconciler", 371,
-            "payment: reconcile payments stuck in PENDING")
+    h.commit(
+        "marta",
+        begin + timedelta(days=8, hours=5),
+        "payment: reconcile payments stuck in PENDING\n\n"
+        "A crash between saving the payment and calling the acquirer left PENDING rows nobody settled.",
+        [Edit("create", reconciler, _RECONCILER)],
+        branch="feature/pending-reconciler",
+    )
+    h.merge(
+        "jonas",
+        begin + timedelta(days=9, hours=2),
+        "feature/pending-reconciler",
+        371,
+        "payment: reconcile payments stuck in PENDING",
+    )
 
 
 _RECONCILER = """\
@@ -125,35 +145,86 @@ def payment_pool_leak(workdir: Path) -> Incident:
     h.release("payment-service", "2.13.2", utc(2026, 3, 11, 11, 7))
 
     # The culprit: written the afternoon before (Kevin is in New York), merged next morning, released at 09:55.
-    h.commit("kevin", utc(2026, 3, 16, 19, 42), "gateway: share one pooled HTTP client across acquirers\n\n"
-             "The per-acquirer pools held up to 150 idle TLS sockets per pod. One shared pool of 10 is plenty:\n"
-             "p99 concurrent authorisations per pod is 4. Responses are now closed where they are read.",
-             [Edit("create", code.GATEWAY_CLIENT, code.GATEWAY_CULPRIT),
-              Edit("replace", code.PAYMENT_CONFIG, "max-connections: 10", old="max-connections: 50")],
-             label="culprit", branch="feature/gateway-shared-pool")
-    h.merge("marta", utc(2026, 3, 17, 8, 47), "feature/gateway-shared-pool", 412,
-            "gateway: share one pooled HTTP client across acquirers")
+    h.commit(
+        "kevin",
+        utc(2026, 3, 16, 19, 42),
+        "gateway: share one pooled HTTP client across acquirers\n\n"
+        "The per-acquirer pools held up to 150 idle TLS sockets per pod. One shared pool of 10 is plenty:\n"
+        "p99 concurrent authorisations per pod is 4. Responses are now closed where they are read.",
+        [
+            Edit("create", code.GATEWAY_CLIENT, code.GATEWAY_CULPRIT),
+            Edit("replace", code.PAYMENT_CONFIG, "max-connections: 10", old="max-connections: 50"),
+        ],
+        label="culprit",
+        branch="feature/gateway-shared-pool",
+    )
+    h.merge(
+        "marta",
+        utc(2026, 3, 17, 8, 47),
+        "feature/gateway-shared-pool",
+        412,
+        "gateway: share one pooled HTTP client across acquirers",
+    )
     h.release("payment-service", "2.14.0", utc(2026, 3, 17, 9, 55))
 
     # Distractors: all land after the culprit and closer to the onset; none touches the code that fails.
-    h.commit("sofia", utc(2026, 3, 17, 10, 22), "docs: on-call checklist for checkout incidents",
-             [Edit("append", "docs/runbooks/payments.md", _ONCALL_CHECKLIST)], label="d-docs")
-    h.commit("priya", utc(2026, 3, 17, 11, 31), "inventory: upsert supplier feed rows in batches of 500",
-             [Edit("replace", f"{code.INVENTORY}/supplier_feed.py", _BATCHED, old='    rows = response.json()["items"]\n')],
-             label="d-inventory")
+    h.commit(
+        "sofia",
+        utc(2026, 3, 17, 10, 22),
+        "docs: on-call checklist for checkout incidents",
+        [Edit("append", "docs/runbooks/payments.md", _ONCALL_CHECKLIST)],
+        label="d-docs",
+    )
+    h.commit(
+        "priya",
+        utc(2026, 3, 17, 11, 31),
+        "inventory: upsert supplier feed rows in batches of 500",
+        [Edit("replace", f"{code.INVENTORY}/supplier_feed.py", _BATCHED, old='    rows = response.json()["items"]\n')],
+        label="d-inventory",
+    )
     h.release("inventory-service", "1.8.3", utc(2026, 3, 17, 11, 52))
-    h.commit("priya", utc(2026, 3, 17, 12, 44), "checkout: test that three payment timeouts release the reservation",
-             [Edit("append", "checkout-service/tests/test_payment_client.py", _CHECKOUT_TIMEOUT_TEST)], label="d-test")
-    h.commit("dan", utc(2026, 3, 17, 13, 36), "infra: gzip application/json responses at the edge",
-             [Edit("replace", "infra/nginx/shop.conf", "    client_max_body_size 1m;\n    gzip on;\n    gzip_types application/json;\n",
-                   old="    client_max_body_size 1m;\n")], label="d-nginx")
-    h.commit("kevin", utc(2026, 3, 17, 14, 9), "payment: test that declines carry the acquirer's refusal reason",
-             [Edit("java_method", "payment-service/src/test/java/com/shop/payment/gateway/GatewayClientTest.java", _DECLINE_TEST)],
-             label="d-paytest")
+    h.commit(
+        "priya",
+        utc(2026, 3, 17, 12, 44),
+        "checkout: test that three payment timeouts release the reservation",
+        [Edit("append", "checkout-service/tests/test_payment_client.py", _CHECKOUT_TIMEOUT_TEST)],
+        label="d-test",
+    )
+    h.commit(
+        "dan",
+        utc(2026, 3, 17, 13, 36),
+        "infra: gzip application/json responses at the edge",
+        [
+            Edit(
+                "replace",
+                "infra/nginx/shop.conf",
+                "    client_max_body_size 1m;\n    gzip on;\n    gzip_types application/json;\n",
+                old="    client_max_body_size 1m;\n",
+            )
+        ],
+        label="d-nginx",
+    )
+    h.commit(
+        "kevin",
+        utc(2026, 3, 17, 14, 9),
+        "payment: test that declines carry the acquirer's refusal reason",
+        [
+            Edit(
+                "java_method",
+                "payment-service/src/test/java/com/shop/payment/gateway/GatewayClientTest.java",
+                _DECLINE_TEST,
+            )
+        ],
+        label="d-paytest",
+    )
     _write_repo(h)
 
-    culprit, deployed, previous = h.shas["culprit"], h.tags["payment-service/v2.14.0"], h.tags["payment-service/v2.13.2"]
-    inv_183, inv_182 = h.tags["inventory-service/v1.8.3"], h.tags["inventory-service/v1.8.2"]
+    culprit, deployed, previous = (
+        h.shas["culprit"],
+        h.tags["payment-service/v2.14.0"],
+        h.tags["payment-service/v2.13.2"],
+    )
+    inv_183 = h.tags["inventory-service/v1.8.3"]
     files = {p: repo.show(deployed, p) for p in (code.GATEWAY_CLIENT, code.PAYMENT_SERVICE, code.PAYMENT_CONTROLLER)}
     inv_files = {p: repo.show(inv_183, p) for p in (f"{code.INVENTORY}/reservations.py", f"{code.INVENTORY}/db.py")}
     java = JavaFrames.from_sources(files)
@@ -164,13 +235,24 @@ def payment_pool_leak(workdir: Path) -> Incident:
     pod_back = [us_of(rollback_at) + 14 * S, us_of(rollback_at) + 71 * S]
     inventory_at = utc(2026, 3, 17, 13, 5, 12)
     world = World(
-        start=us_of(start), end=us_of(end), host_year=2026,
-        payment_releases=[[Release(us_of(start) - 86400 * S, "2.13.2", previous[:7]),
-                           Release(pod_up[i], "2.14.0", deployed[:7]),
-                           Release(pod_back[i], "2.13.2", previous[:7])] for i in (0, 1)],
-        inventory_pods=[(us_of(start) - 86400 * S, "inventory-service-5c7d9b8f6d-q8wzt", _cid(rng), "1.8.2"),
-                        (us_of(inventory_at) + 20 * S, "inventory-service-6f4b8d7c95-lm2vd", _cid(rng), "1.8.3")],
-        checkout_release=None, java=java, python=PythonFrames.from_sources(inv_files),
+        start=us_of(start),
+        end=us_of(end),
+        host_year=2026,
+        payment_releases=[
+            [
+                Release(us_of(start) - 86400 * S, "2.13.2", previous[:7]),
+                Release(pod_up[i], "2.14.0", deployed[:7]),
+                Release(pod_back[i], "2.13.2", previous[:7]),
+            ]
+            for i in (0, 1)
+        ],
+        inventory_pods=[
+            (us_of(start) - 86400 * S, "inventory-service-5c7d9b8f6d-q8wzt", _cid(rng), "1.8.2"),
+            (us_of(inventory_at) + 20 * S, "inventory-service-6f4b8d7c95-lm2vd", _cid(rng), "1.8.3"),
+        ],
+        checkout_release=None,
+        java=java,
+        python=PythonFrames.from_sources(inv_files),
         leak=PoolLeak(deployed=pod_up, rolled_back=pod_back),
     )
     sim = Simulation(world, seed=1703)
@@ -180,21 +262,36 @@ def payment_pool_leak(workdir: Path) -> Incident:
     if onset is None or not us_of(deploy_at) < onset < us_of(rollback_at):
         raise RuntimeError(f"sample 1's fault did not develop between deploy and rollback (onset {onset})")
 
-    deploys = _deploy_history(h, [
-        ("payment-service", "2.13.0", utc(2026, 3, 2, 13, 10)), ("payment-service", "2.13.1", utc(2026, 3, 5, 16, 40)),
-        ("checkout-service", "3.5.0", utc(2026, 3, 9, 14, 2)), ("inventory-service", "1.8.2", utc(2026, 3, 10, 10, 15)),
-        ("payment-service", "2.13.2", utc(2026, 3, 11, 13, 30)),
-    ])
+    deploys = _deploy_history(
+        h,
+        [
+            ("payment-service", "2.13.0", utc(2026, 3, 2, 13, 10)),
+            ("payment-service", "2.13.1", utc(2026, 3, 5, 16, 40)),
+            ("checkout-service", "3.5.0", utc(2026, 3, 9, 14, 2)),
+            ("inventory-service", "1.8.2", utc(2026, 3, 10, 10, 15)),
+            ("payment-service", "2.13.2", utc(2026, 3, 11, 13, 30)),
+        ],
+    )
     deploys += [
         Deploy(utc(2026, 3, 17, 10, 34, 5), "v2.14.0", deployed, "payment-service", "staging", "release 2.14.0"),
         Deploy(inventory_at, "v1.8.3", inv_183, "inventory-service", "production", "release 1.8.3"),
         Deploy(deploy_at, "v2.14.0", deployed, "payment-service", "production", "release 2.14.0"),
-        Deploy(rollback_at, "v2.13.2", previous, "payment-service", "production",
-               "rollback: authorisations timing out (INC-2291)"),
+        Deploy(
+            rollback_at,
+            "v2.13.2",
+            previous,
+            "payment-service",
+            "production",
+            "rollback: authorisations timing out (INC-2291)",
+        ),
     ]
     frame_lines = [
-        {"file": code.GATEWAY_CLIENT, "line": line, "last_changed_by": _blame(repo, deployed, code.GATEWAY_CLIENT, line),
-         "frame": f"at com.shop.payment.gateway.GatewayClient.authorize(GatewayClient.java:{line})"}
+        {
+            "file": code.GATEWAY_CLIENT,
+            "line": line,
+            "last_changed_by": _blame(repo, deployed, code.GATEWAY_CLIENT, line),
+            "frame": f"at com.shop.payment.gateway.GatewayClient.authorize(GatewayClient.java:{line})",
+        }
         for line in (java.gateway_execute, java.gateway_throw)
     ]
     expected = {
@@ -218,12 +315,18 @@ def payment_pool_leak(workdir: Path) -> Incident:
         "preexisting_noise": [
             "Supplier feed sync failed: HTTP 503 from https://feeds.acme-supplies.example/v2/stock (will retry in 900s)",
             "Acquirer adyen responded slowly: <n> ms (threshold 2000 ms)",
+            "HHH90003004: firstResult/maxResults specified with collection fetch; applying in memory",
             "cart price changed during checkout",
             "Invalid user <user> from <ip> port <port>",
         ],
         "sources": _sources(logs),
-        "symptoms": ["timeout calling payment-service", "POST /api/checkout ... 504",
-                     "Gateway connection pool exhausted", "ConnectionPoolTimeoutException: Timeout waiting for connection from pool"],
+        "secrets_in_logs": [SECRETS[0]],  # appear in the logs; must never appear in a report
+        "symptoms": [
+            "timeout calling payment-service",
+            "POST /api/checkout ... 504",
+            "Gateway connection pool exhausted",
+            "ConnectionPoolTimeoutException: Timeout waiting for connection from pool",
+        ],
     }
     return Incident(PAYMENT_NAME, repo, logs, deploys, expected, _readme_payment(expected))
 
@@ -276,21 +379,58 @@ def db_disk_full(workdir: Path) -> Incident:
     h.release("checkout-service", "3.5.1", utc(2026, 3, 31, 11, 15))
     h.release("payment-service", "2.15.0", utc(2026, 4, 2, 9, 58))
 
-    h.commit("sofia", utc(2026, 4, 7, 13, 5), "checkout: accept gift cards as a payment method",
-             [Edit("create", f"{code.CHECKOUT}/giftcards.py", _GIFTCARDS)], branch="feature/gift-cards", label="giftcards")
-    h.commit("sofia", utc(2026, 4, 7, 15, 40), "checkout: show the remaining gift card balance",
-             [Edit("append", f"{code.CHECKOUT}/giftcards.py", _GIFTCARD_BALANCE)], branch="feature/gift-cards", label="giftcards2")
+    h.commit(
+        "sofia",
+        utc(2026, 4, 7, 13, 5),
+        "checkout: accept gift cards as a payment method",
+        [Edit("create", f"{code.CHECKOUT}/giftcards.py", _GIFTCARDS)],
+        branch="feature/gift-cards",
+        label="giftcards",
+    )
+    h.commit(
+        "sofia",
+        utc(2026, 4, 7, 15, 40),
+        "checkout: show the remaining gift card balance",
+        [Edit("append", f"{code.CHECKOUT}/giftcards.py", _GIFTCARD_BALANCE)],
+        branch="feature/gift-cards",
+        label="giftcards2",
+    )
     h.merge("priya", utc(2026, 4, 8, 8, 52), "feature/gift-cards", 436, "checkout: gift cards")
     h.release("checkout-service", "3.6.0", utc(2026, 4, 8, 9, 41))
-    h.commit("jonas", utc(2026, 4, 8, 13, 18), "docs: describe the refund flow",
-             [Edit("append", "docs/runbooks/payments.md", "\n## Refunds\nRefunds go through `POST /v1/payments/{id}/refund`; partial refunds are allowed.\n")],
-             label="d-docs")
-    h.commit("priya", utc(2026, 4, 8, 14, 47), "inventory: test that a reservation holds stock for 15 minutes",
-             [Edit("append", "inventory-service/tests/test_reservations.py", _HOLD_TEST)], label="d-test")
-    h.commit("marta", utc(2026, 4, 8, 15, 33), "payment: raise tomcat max threads to 250",
-             [Edit("replace", code.PAYMENT_CONFIG, "max: 250", old="max: 200")], label="d-config")
-    h.commit("dan", utc(2026, 4, 8, 16, 6), "infra: four checkout replicas during the spring sale",
-             [Edit("replace", "infra/k8s/checkout-service.yaml", "replicas: 4", old="replicas: 3")], label="d-infra")
+    h.commit(
+        "jonas",
+        utc(2026, 4, 8, 13, 18),
+        "docs: describe the refund flow",
+        [
+            Edit(
+                "append",
+                "docs/runbooks/payments.md",
+                "\n## Refunds\nRefunds go through `POST /v1/payments/{id}/refund`; partial refunds are allowed.\n",
+            )
+        ],
+        label="d-docs",
+    )
+    h.commit(
+        "priya",
+        utc(2026, 4, 8, 14, 47),
+        "inventory: test that a reservation holds stock for 15 minutes",
+        [Edit("append", "inventory-service/tests/test_reservations.py", _HOLD_TEST)],
+        label="d-test",
+    )
+    h.commit(
+        "marta",
+        utc(2026, 4, 8, 15, 33),
+        "payment: raise tomcat max threads to 250",
+        [Edit("replace", code.PAYMENT_CONFIG, "max: 250", old="max: 200")],
+        label="d-config",
+    )
+    h.commit(
+        "dan",
+        utc(2026, 4, 8, 16, 6),
+        "infra: four checkout replicas during the spring sale",
+        [Edit("replace", "infra/k8s/checkout-service.yaml", "replicas: 4", old="replicas: 3")],
+        label="d-infra",
+    )
     _write_repo(h)
 
     deployed = h.tags["checkout-service/v3.6.0"]
@@ -301,23 +441,35 @@ def db_disk_full(workdir: Path) -> Incident:
 
     start, end = utc(2026, 4, 8, 11, 0), utc(2026, 4, 8, 17, 25)
     deploy_at = utc(2026, 4, 8, 12, 10, 4)
-    disk = DiskFull(nfs_lost=us_of(utc(2026, 4, 8, 13, 12, 41)) + 310_442, full=us_of(utc(2026, 4, 8, 16, 41, 7)) + 183_907,
-                    fixed=us_of(utc(2026, 4, 8, 17, 7, 36)) + 511_020)
+    disk = DiskFull(
+        nfs_lost=us_of(utc(2026, 4, 8, 13, 12, 41)) + 310_442,
+        full=us_of(utc(2026, 4, 8, 16, 41, 7)) + 183_907,
+        fixed=us_of(utc(2026, 4, 8, 17, 7, 36)) + 511_020,
+    )
     world = World(
-        start=us_of(start), end=us_of(end), host_year=2026,
+        start=us_of(start),
+        end=us_of(end),
+        host_year=2026,
         payment_releases=[[Release(us_of(start) - 86400 * S, "2.15.0", pay_rel[:7])] for _ in (0, 1)],
         inventory_pods=[(us_of(start) - 86400 * S, "inventory-service-7d5c9f8b4-rt6jn", _cid(rng), "1.8.4")],
         checkout_release=Release(us_of(deploy_at) + 25 * S, "3.6.0", deployed[:7]),
-        java=JavaFrames.from_sources(files), python=PythonFrames.from_sources(inv_files),
-        disk=disk, rate_scale=0.85,
+        java=JavaFrames.from_sources(files),
+        python=PythonFrames.from_sources(inv_files),
+        disk=disk,
+        rate_scale=0.85,
     )
     sim = Simulation(world, seed=408)
     logs = sim.run().rendered()
 
-    deploys = _deploy_history(h, [
-        ("payment-service", "2.14.1", utc(2026, 3, 18, 12, 0)), ("inventory-service", "1.8.4", utc(2026, 3, 24, 11, 5)),
-        ("checkout-service", "3.5.1", utc(2026, 3, 31, 13, 20)), ("payment-service", "2.15.0", utc(2026, 4, 2, 11, 45)),
-    ])
+    deploys = _deploy_history(
+        h,
+        [
+            ("payment-service", "2.14.1", utc(2026, 3, 18, 12, 0)),
+            ("inventory-service", "1.8.4", utc(2026, 3, 24, 11, 5)),
+            ("checkout-service", "3.5.1", utc(2026, 3, 31, 13, 20)),
+            ("payment-service", "2.15.0", utc(2026, 4, 2, 11, 45)),
+        ],
+    )
     deploys += [
         Deploy(utc(2026, 4, 8, 10, 2, 40), "v3.6.0", deployed, "checkout-service", "staging", "release 3.6.0"),
         Deploy(deploy_at, "v3.6.0", deployed, "checkout-service", "production", "release 3.6.0 (gift cards)"),
@@ -340,6 +492,7 @@ def db_disk_full(workdir: Path) -> Incident:
         "unrelated_deploys": [{"service": "checkout-service", "version": "v3.6.0", "time": _iso(deploy_at)}],
         "distractor_commits": [h.shas[k] for k in ("d-docs", "d-test", "d-config", "d-infra")],
         "sources": _sources(logs),
+        "secrets_in_logs": [SECRETS[1]],  # appear in the logs; must never appear in a report
         "evidence": [
             'PANIC:  could not write to file "pg_wal/xlogtemp.<pid>": No space left on device',
             "archive command failed with exit code 1",
@@ -349,6 +502,7 @@ def db_disk_full(workdir: Path) -> Incident:
         "preexisting_noise": [
             "Supplier feed sync failed: HTTP 503 from https://feeds.acme-supplies.example/v2/stock (will retry in 900s)",
             "Acquirer adyen responded slowly: <n> ms (threshold 2000 ms)",
+            "HHH90003004: firstResult/maxResults specified with collection fetch; applying in memory",
             "cart price changed during checkout",
         ],
     }
@@ -370,13 +524,13 @@ def split_payment(total_cents: int, balance_cents: int) -> tuple[int, int]:
     return covered, total_cents - covered
 '''
 
-_GIFTCARD_BALANCE = '''
+_GIFTCARD_BALANCE = """
 
 def remaining_balance(balance_cents: int, covered_cents: int) -> int:
     left = balance_cents - covered_cents
     log.info("gift card balance", remaining_cents=left)
     return left
-'''
+"""
 
 _HOLD_TEST = """
 
@@ -397,6 +551,7 @@ def _deploy_history(h: History, rows: list[tuple[str, str, datetime]]) -> list[D
 
 def _sources(logs: dict[str, str]) -> list[dict]:
     """Each log file with the format it is written in and the service a person would name for it."""
+
     def describe(rel: str) -> tuple[str, str]:
         top = rel.split("/")[0]
         if top == "containers":
@@ -409,8 +564,10 @@ def _sources(logs: dict[str, str]) -> list[dict]:
             "syslog": ("syslog RFC 5424", "per line: the APP-NAME (kernel, sshd, CRON, systemd, ...)"),
         }[top]
 
-    return [{"path": f"logs/{rel}.gz", "format": describe(rel)[0], "service": describe(rel)[1],
-             "lines": text.count("\n")} for rel, text in sorted(logs.items())]
+    return [
+        {"path": f"logs/{rel}.gz", "format": describe(rel)[0], "service": describe(rel)[1], "lines": text.count("\n")}
+        for rel, text in sorted(logs.items())
+    ]
 
 
 def _blame(repo: RepoBuilder, rev: str, path: str, line: int) -> str:
@@ -445,16 +602,16 @@ forwards syslog (RFC 5424).
 
 ## What happened
 At 09:55 UTC the release bot tagged `payment-service/v2.14.0`. It carried a change merged that morning and
-written the day before: *"{e['culprit_title']}"* ({e['culprit_commit'][:10]}). The new
+written the day before: *"{e["culprit_title"]}"* ({e["culprit_commit"][:10]}). The new
 `GatewayClient.authorize` only closes the acquirer's response on the happy path: every 3-D Secure challenge
 and every decline leaks a pooled connection, and the shared pool holds just 10.
 
 v2.14.0 reached production at 14:21:30 UTC. The pool stats line (`Gateway pool stats: ... leased=N`) climbs
-minute by minute; at {e['fault_start']} the first pod's pool is empty. From then on authorisations wait for a
+minute by minute; at {e["fault_start"]} the first pod's pool is empty. From then on authorisations wait for a
 connection that never comes: checkout gives up after 3 s and retries twice, nginx answers 504 to the browser, and
 payment-service itself logs comparatively few errors — only the waits that reach the 10 s pool timeout, with a
 `ConnectionPoolTimeoutException` whose frames point at `GatewayClient.java`. The callers are far louder than the
-origin: `{e['loudest_service']}` logs the most errors. On-call rolled back to v2.13.2 at 14:55; the errors stop once
+origin: `{e["loudest_service"]}` logs the most errors. On-call rolled back to v2.13.2 at 14:55; the errors stop once
 both pods restart.
 
 ## Traps for an analyser
@@ -462,8 +619,11 @@ both pods restart.
 - Five commits landed after the culprit and closer to the onset: a runbook, an inventory change that was
   deployed at 13:05, a checkout test, an nginx config tweak and a payment-service test. None was in v2.14.0
   except as history; none touches the failing code.
-- Noise that was there all day: the supplier feed's hourly 503s, slow-acquirer warnings, price-change warnings,
-  ssh brute force and UFW blocks in syslog.
+- Noise that was there all day: the supplier feed's 503s (an ERROR every half hour or so), Hibernate's
+  in-memory paging warning in payment-service (several a minute), slow-acquirer and price-change warnings, ssh
+  brute force and UFW blocks in syslog.
+- A secret: checkout logs the payment URL it was configured with, basic-auth password included, on every
+  timeout — the most quoted line of the incident. A report must mask it (`secrets_in_logs` in expected.json).
 
 ## Files
 - `logs/` — point `logrca analyze` here. nginx `combined` access log, checkout JSON lines, payment logback text
@@ -482,18 +642,21 @@ def _readme_disk(e: dict) -> str:
 Wednesday 8 April 2026, production: the same shop as `{PAYMENT_NAME}`, three weeks later.
 
 ## What happened
-At {e['precursor_start']} the backup NFS server `backup-nfs-01` stops answering (kernel: `nfs: server
+At {e["precursor_start"]} the backup NFS server `backup-nfs-01` stops answering (kernel: `nfs: server
 backup-nfs-01 not responding`). PostgreSQL on db-01 archives its write-ahead log there, so every archive attempt
 fails (`archive command failed with exit code 1`) and WAL piles up in `pg_wal`. db-01's disk-usage agent reports
-the volume filling all afternoon. At {e['fault_start']} the volume is full: PostgreSQL PANICs with `No space left
+the volume filling all afternoon. At {e["fault_start"]} the volume is full: PostgreSQL PANICs with `No space left
 on device` and crash-loops, restarted by systemd every half minute. inventory-service (tracebacks), checkout
 (failed orders), payment-service (HikariCP timeouts) and nginx (500s) all fail, far louder than the database.
-At about 17:06 on-call grows the volume (`resize2fs`); PostgreSQL recovers at {e['recovery']}.
+At about 17:06 on-call grows the volume (`resize2fs`); PostgreSQL recovers at {e["recovery"]}.
 
 **No change is to blame.** checkout-service v3.6.0 (gift cards) was deployed at 12:10 UTC, four and a half
 hours earlier, and commits landed during the afternoon (docs, a test, a payment config value, a replica count);
 none of them touches storage, WAL or archiving. The evidence points at infrastructure: db-01's disk and the
 unreachable archive server.
+
+A secret: after the fix on-call runs `psql` with `PGPASSWORD=...` under sudo, and syslog records the command
+line. A report must mask it (`secrets_in_logs` in expected.json).
 
 ## Files
 As in `{PAYMENT_NAME}`: `logs/`, `repo.bundle`, `deploys.csv`, `expected.json`.

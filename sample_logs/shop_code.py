@@ -108,6 +108,9 @@ GATEWAY_BEFORE = (
             int status = response.getStatusLine().getStatusCode();
             String body = EntityUtils.toString(response.getEntity(), StandardCharsets.UTF_8);
             warnIfSlow(acquirer, started);
+            if (status == 202) {
+                return AuthorizationResult.challenge(request.getPaymentId(), response.getFirstHeader("Location").getValue());
+            }
             if (status == 402) {
                 return AuthorizationResult.declined(request.getPaymentId(), readReason(body));
             }
@@ -161,7 +164,8 @@ GATEWAY_BEFORE = (
 )
 
 # The culprit: one shared pool for every acquirer, sized smaller, and a response that is only closed on the
-# happy path. Declines (402) and non-2xx answers leak their connection until the pool runs dry.
+# happy path. 3-D Secure challenges (202), declines (402) and error answers return without consuming or closing
+# the response, so each leaks its pooled connection until the pool runs dry.
 GATEWAY_CULPRIT = (
     _GATEWAY_HEAD
     + """\
@@ -195,8 +199,12 @@ GATEWAY_CULPRIT = (
             CloseableHttpResponse response = httpClient.execute(post);
             int status = response.getStatusLine().getStatusCode();
             warnIfSlow(acquirer, started);
+            if (status == 202) {
+                return AuthorizationResult.challenge(request.getPaymentId(), response.getFirstHeader("Location").getValue());
+            }
             if (status == 402) {
-                return AuthorizationResult.declined(request.getPaymentId(), readReason(response));
+                // The reason phrase says enough for a decline; no need to parse the body.
+                return AuthorizationResult.declined(request.getPaymentId(), response.getStatusLine().getReasonPhrase());
             }
             if (status >= 300) {
                 throw new GatewayException("acquirer " + acquirer + " answered HTTP " + status);
@@ -244,10 +252,6 @@ GATEWAY_CULPRIT = (
                 node.path("authCode").asText());
     }
 
-    private String readReason(CloseableHttpResponse response) throws IOException {
-        String body = EntityUtils.toString(response.getEntity(), StandardCharsets.UTF_8);
-        return mapper.readTree(body).path("refusalReason").asText("unknown");
-    }
 }
 """
 )
@@ -605,13 +609,15 @@ CHECKOUT_PAYMENT_CLIENT = """\
 from __future__ import annotations
 
 import asyncio
+import os
 
 import httpx
 import structlog
 
 log = structlog.get_logger("checkout.payment_client")
 
-PAYMENT_URL = "http://payment-service.shop.svc.cluster.local:8080/v1/payments/authorize"
+# Production sets PAYMENT_URL from the payment-service-credentials secret (basic auth in the URL).
+PAYMENT_URL = os.environ.get("PAYMENT_URL", "http://payment-service.shop.svc.cluster.local:8080/v1/payments/authorize")
 TIMEOUT_SECONDS = 3.0
 ATTEMPTS = 3
 
@@ -631,7 +637,7 @@ class PaymentClient:
                 response = await self._client.post(PAYMENT_URL, json=body)
             except httpx.TimeoutException:
                 log.error("timeout calling payment-service", order_id=order_id, attempt=attempt,
-                          timeout_ms=int(TIMEOUT_SECONDS * 1000))
+                          timeout_ms=int(TIMEOUT_SECONDS * 1000), url=PAYMENT_URL)
                 await asyncio.sleep(0.2 * attempt)
                 continue
             if response.status_code in (201, 402):

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Callable
 
 from sample_logs import shop_code as code
 from sample_logs.gitbuild import RepoBuilder
@@ -33,8 +33,9 @@ class History:
                 self.repo.checkout(branch, create=not exists)
             apply_edits(self.repo, edits)
             sha = self.repo.commit(TEAM[who], when, message)
-            self.commits.append({"sha": sha, "time": when, "title": message.splitlines()[0],
-                                 "files": sorted({e.path for e in edits})})
+            self.commits.append(
+                {"sha": sha, "time": when, "title": message.splitlines()[0], "files": sorted({e.path for e in edits})}
+            )
             if label:
                 self.shas[label] = sha
             if branch is not None:
@@ -57,8 +58,14 @@ class History:
             bump = _version_edits(self.repo, service, version)
             apply_edits(self.repo, bump)
             sha = self.repo.commit(TEAM["bot"], when, f"{service}: release {version}")
-            self.commits.append({"sha": sha, "time": when, "title": f"{service}: release {version}",
-                                 "files": sorted({e.path for e in bump})})
+            self.commits.append(
+                {
+                    "sha": sha,
+                    "time": when,
+                    "title": f"{service}: release {version}",
+                    "files": sorted({e.path for e in bump}),
+                }
+            )
             tag = f"{service}/v{version}"
             self.repo.tag(tag, sha, TEAM["bot"], when, f"{service} {version}")
             self.tags[tag] = sha
@@ -77,8 +84,14 @@ def _version_edits(repo: RepoBuilder, service: str, version: str) -> list[Edit]:
     if service == "payment-service":
         pom = repo.read("payment-service/pom.xml")
         old = re.search(r"<artifactId>payment-service</artifactId>\n  <version>[0-9.]+</version>", pom).group(0)
-        edits.append(Edit("replace", "payment-service/pom.xml",
-                          f"<artifactId>payment-service</artifactId>\n  <version>{version}</version>", old=old))
+        edits.append(
+            Edit(
+                "replace",
+                "payment-service/pom.xml",
+                f"<artifactId>payment-service</artifactId>\n  <version>{version}</version>",
+                old=old,
+            )
+        )
     elif service == "checkout-service":
         old = re.search(r'version = "[0-9.]+"', repo.read("checkout-service/pyproject.toml")).group(0)
         edits.append(Edit("replace", "checkout-service/pyproject.toml", f'version = "{version}"', old=old))
@@ -88,7 +101,12 @@ def _version_edits(repo: RepoBuilder, service: str, version: str) -> list[Edit]:
 
 
 def initial_import(history: History, when: datetime) -> None:
-    history.commit("jonas", when, "Import the shop services into one repository\n\n"
-                   "payment-service, checkout-service and inventory-service move here from their own repositories\n"
-                   "so that cross-service changes land in one pull request.",
-                   [Edit("create", path, text) for path, text in code.initial_tree().items()], label="import")
+    history.commit(
+        "jonas",
+        when,
+        "Import the shop services into one repository\n\n"
+        "payment-service, checkout-service and inventory-service move here from their own repositories\n"
+        "so that cross-service changes land in one pull request.",
+        [Edit("create", path, text) for path, text in code.initial_tree().items()],
+        label="import",
+    )

@@ -33,10 +33,14 @@ class JavaFrames:
         gw, svc, ctl = files[code.GATEWAY_CLIENT], files[code.PAYMENT_SERVICE], files[code.PAYMENT_CONTROLLER]
         return cls(
             gateway_execute=line_after(gw, "public AuthorizationResult authorize(", "execute(post)"),
-            gateway_throw=line_after(gw, "public AuthorizationResult authorize(", 'new GatewayException("authorize failed'),
+            gateway_throw=line_after(
+                gw, "public AuthorizationResult authorize(", 'new GatewayException("authorize failed'
+            ),
             service_authorize=line_after(svc, "public Payment authorize(", "gateway.authorize(request)"),
             service_save=line_after(svc, "public Payment authorize(", "payments.save("),
-            controller_authorize=line_after(ctl, "public ResponseEntity<PaymentResponse> authorize(", "payments.authorize("),
+            controller_authorize=line_after(
+                ctl, "public ResponseEntity<PaymentResponse> authorize(", "payments.authorize("
+            ),
         )
 
 

@@ -282,3 +282,39 @@ def test_forced_format_and_unknown_format(tmp_path):
     assert events["parsed"].tolist() == [True, False]
     with pytest.raises(UserError, match="Unknown format"):
         read_one(path, format="no-such-format")
+
+
+def test_learned_headers_of_systems_with_no_named_format(tmp_path):
+    # Shapes from Loghub systems that are not in the accuracy set: pipes as separators, a bracketed
+    # month.day time, a log-file-name column, an alert label column with epoch and year-less times.
+    cases = {
+        "health.log": ("""\
+20171223-22:15:29:606|Step_LSC|30002312|onStandStepChanged 3579
+20171223-22:15:29:615|Step_LSC|30002312|onExtend:1514038530000 14 0 4
+20171223-22:15:29:633|Step_StandReportReceiver|30002312|onReceive action: android.intent.action.SCREEN_ON
+""", ["onStandStepChanged 3579", "onExtend:1514038530000 14 0 4", "onReceive action: android.intent.action.SCREEN_ON"],
+            ts("2017-12-23 22:15:29.606")),
+        "proxy.log": ("""\
+[10.30 16:49:06] chrome.exe - proxy.cse.cuhk.edu.hk:5070 open through proxy proxy.cse.cuhk.edu.hk:5070 HTTPS
+[10.30 16:49:07] chrome.exe - proxy.cse.cuhk.edu.hk:5070 close, 0 bytes sent, 0 bytes received, lifetime 00:01
+""", ["proxy.cse.cuhk.edu.hk:5070 open through proxy proxy.cse.cuhk.edu.hk:5070 HTTPS",
+      "proxy.cse.cuhk.edu.hk:5070 close, 0 bytes sent, 0 bytes received, lifetime 00:01"], ts("2017-10-30 16:49:06")),
+        "nova.log": ("""\
+nova-api.log.1.2017-05-16_13:53:08 2017-05-16 00:00:00.008 25746 INFO nova.osapi_compute.wsgi.server [req-38101a0b-2096-447d-96ea-a692162415ae 113d3a99c3da401fbd62cc2caa5b96d2 54fadb412c4e40cdbaed9335e4c35a9e - - -] 10.11.10.1 "GET /v2/54fadb412c4e40cdbaed9335e4c35a9e/servers/detail HTTP/1.1" status: 200 len: 1893 time: 0.2477829
+nova-compute.log.1.2017-05-16_13:55:31 2017-05-16 00:00:04.500 2931 INFO nova.compute.manager [req-3ea4052c-895d-4b64-9e2d-04d64c4d94ab - - - - -] [instance: b9000564-fe1a-409b-b8cc-1e88b294cd1d] VM Started (Lifecycle Event)
+""", ['10.11.10.1 "GET /v2/54fadb412c4e40cdbaed9335e4c35a9e/servers/detail HTTP/1.1" status: 200 len: 1893 time: 0.2477829',
+      "[instance: b9000564-fe1a-409b-b8cc-1e88b294cd1d] VM Started (Lifecycle Event)"], ts("2017-05-16 00:00:00.008")),
+        "tbird.log": ("""\
+- 1131566461 2005.11.09 dn228 Nov 9 12:01:01 dn228/dn228 crond(pam_unix)[2915]: session closed for user root
+- 1131566461 2005.11.09 dn228 Nov 9 12:01:01 dn228/dn228 crond[2916]: (root) CMD (run-parts /etc/cron.hourly)
+ECC 1131566462 2005.11.09 cn142 Nov 9 12:01:02 cn142/cn142 kernel: EDAC k8 MC0: general bus error
+""", ["session closed for user root", "(root) CMD (run-parts /etc/cron.hourly)", "EDAC k8 MC0: general bus error"],
+            ts("2005-11-09 20:01:01")),
+    }
+    for name, (text, messages, first_time) in cases.items():
+        path = write(tmp_path, name, text)
+        events, stats = read_one(path, year=2017)
+        assert stats.format == "text", name
+        assert events["message"].tolist() == messages, name
+        assert events["time"][0] == first_time, name
+        assert stats.lines_without_time == 0, name

@@ -51,3 +51,25 @@ def test_vectorised_masking_equals_one_by_one_and_keeps_the_index():
 
 def test_missing_messages_become_empty():
     assert mask_messages(pd.Series(["a 1", None], dtype="object")).tolist() == ["a <*>", ""]
+
+
+def test_a_stack_trace_is_mined_as_its_message_and_final_exception():
+    import pyarrow as pa
+
+    from analyzer.masking import event_text
+
+    events = pa.array(
+        [
+            "charge failed\njava.lang.IllegalStateException: x\n\tat a.B.c(B.java:1)\nCaused by: java.io.IOException: "
+            "reset\n\tat d.E.f(E.java:9)\n\t... 3 more",
+            'boom\nTraceback (most recent call last):\n  File "x.py", line 3, in <module>\nValueError: bad\n',
+            "just frames\n\tat a.B.c(B.java:1)",
+            "one line",
+        ]
+    )
+    assert event_text(events).to_pylist() == [
+        "charge failed Caused by: java.io.IOException: reset",
+        "boom ValueError: bad",
+        "just frames",
+        "one line",
+    ]

@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from sample_logs import DEMO, SAMPLES, sample_dir
+from sample_logs import expected as load_expected
 from sample_logs.generate import generate
 
 NAMES = sorted(SAMPLES)
@@ -31,12 +32,14 @@ def _time(s: str) -> datetime:
 
 def _logs(name: str) -> dict[str, str]:
     root = sample_dir(name) / "logs"
-    return {str(p.relative_to(root))[: -len(".gz")]: gzip.decompress(p.read_bytes()).decode()
-            for p in sorted(root.rglob("*.gz"))}
+    return {
+        str(p.relative_to(root))[: -len(".gz")]: gzip.decompress(p.read_bytes()).decode()
+        for p in sorted(root.rglob("*.gz"))
+    }
 
 
 def _expected(name: str) -> dict:
-    return json.loads((sample_dir(name) / "expected.json").read_text())
+    return load_expected(name)
 
 
 def _deploys(name: str) -> list[dict]:
@@ -103,7 +106,9 @@ def test_logs_are_tens_of_thousands_of_lines_in_several_zoned_formats(name):
     assert cri and all(re.match(r"2026-\S+Z (stdout|stderr) F ", line) for text in cri for line in text.splitlines())
     syslog = [line for rel, text in logs.items() if rel.startswith("syslog/") for line in text.splitlines()]
     assert all(re.match(r"<\d+>1 2026-\S+\+00:00 ", line) for line in syslog)
-    assert all(" UTC [" in line or line.startswith("\t") for line in logs["postgres/postgresql-16-main.log"].splitlines())
+    assert all(
+        " UTC [" in line or line.startswith("\t") for line in logs["postgres/postgresql-16-main.log"].splitlines()
+    )
 
 
 @pytest.mark.parametrize("name", NAMES)
@@ -112,7 +117,11 @@ def test_baseline_is_hours_long_and_keeps_its_noise(name):
     first = min(_time(json.loads(line)["ts"]) for line in logs["checkout-service/app.jsonl"].splitlines()[:50])
     assert (_time(expected["onset"]) - first).total_seconds() > 4 * 3600
     inventory = "".join(text for rel, text in logs.items() if rel.startswith("containers/"))
-    before = [line for line in inventory.splitlines() if "Supplier feed sync failed" in line and line[:19] < expected["onset"][:19]]
+    before = [
+        line
+        for line in inventory.splitlines()
+        if "Supplier feed sync failed" in line and line[:19] < expected["onset"][:19]
+    ]
     assert len(before) >= 5  # pre-existing error noise that an analysis must not blame
 
 
@@ -129,7 +138,9 @@ def test_culprit_is_in_the_bundle_and_its_changed_lines_are_the_logged_frames(cl
         assert "\t" + frame["frame"] + "\n" in payment_logs
         source = _git(repo, "show", f"{deployed}:{frame['file']}").splitlines()
         assert "GatewayException" in source[frame["line"] - 1] or "execute(" in source[frame["line"] - 1]
-        blame = _git(repo, "blame", "--porcelain", "-L", f"{frame['line']},{frame['line']}", deployed, "--", frame["file"])
+        blame = _git(
+            repo, "blame", "--porcelain", "-L", f"{frame['line']},{frame['line']}", deployed, "--", frame["file"]
+        )
         assert blame.split()[0] == frame["last_changed_by"]
     # git blame on the failing call at the deployed revision names the culprit.
     assert culprit in {frame["last_changed_by"] for frame in expected["frames"]}
@@ -141,7 +152,11 @@ def test_culprit_deploy_precedes_the_onset_and_distractors_are_closer(clones):
     expected, repo = _expected(DEMO), clones[DEMO]
     onset, deploy_time = _time(expected["onset"]), _time(expected["culprit_deploy_time"])
     assert 0 < (onset - deploy_time).total_seconds() < 30 * 60
-    rows = [r for r in _deploys(DEMO) if r["environment"] == "production" and r["version"] == expected["culprit_deploy_version"]]
+    rows = [
+        r
+        for r in _deploys(DEMO)
+        if r["environment"] == "production" and r["version"] == expected["culprit_deploy_version"]
+    ]
     assert [(r["commit"], _time(r["time"])) for r in rows] == [(expected["culprit_deploy_commit"], deploy_time)]
 
     def committed(sha: str) -> datetime:
@@ -180,3 +195,13 @@ def test_infrastructure_incident_has_no_culprit_and_only_an_early_unrelated_depl
     assert first_panic.startswith(expected["onset"][:10] + " " + expected["onset"][11:23])
     assert "archive command failed" in postgres
     assert "nfs: server backup-nfs-01 not responding" in logs["syslog/db-01.log"]
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_secrets_the_reports_must_hide_are_really_in_the_logs(clones, name):
+    secrets = _expected(name)["secrets_in_logs"]
+    text = "".join(_logs(name).values())
+    assert secrets and all(len(secret) >= 12 and text.count(secret) >= 1 for secret in secrets)
+    history = _git(clones[name], "log", "-p", "--all")
+    assert "PAYMENT_URL" in history  # the code that logs the URL is there...
+    assert not any(secret in history for secret in secrets)  # ...the credentials only arrive at runtime

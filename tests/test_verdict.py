@@ -101,3 +101,21 @@ def test_findings_json_validates_against_the_contract():
     Draft202012Validator(load_schema()).validate(document)
     assert document["incident"]["start"] == "2026-11-20T14:02:10Z"
     assert document["inputs"]["lines_total"] == 5400
+
+
+def test_timeline_keeps_one_row_per_deploy_and_folds_a_restart_into_one_row():
+    deploys = [
+        Deploy(ONSET - timedelta(minutes=4), version="v2.14.0", service="payment-service", origin="file", ref="deploys.csv:7"),
+        Deploy(ONSET - timedelta(minutes=3, seconds=50), version="v2.14.0", service="payment-service", origin="log", ref="app.log:2574"),
+        Deploy(ONSET - timedelta(hours=4), version="payment-service/v2.14.0", origin="tag", ref="tag payment-service/v2.14.0"),
+        Deploy(ONSET - timedelta(days=9), version="v2.13.0", service="payment-service", origin="file", ref="deploys.csv:2"),
+    ]
+    restart = [StateChange(ONSET - timedelta(minutes=3, seconds=s), "payment-service", kind, text, "app.log", 2570 + i)
+               for i, (s, kind, text) in enumerate([(52, "restart", "Commencing graceful shutdown"), (50, "restart", "Graceful shutdown complete"),
+                                                     (47, "version", "Starting PaymentService v2.14.0 (git 9f18c74)"), (40, "restart", "Started PaymentService in 6.9 seconds")])]
+    findings = build_findings("0.1.0", _sources(), None, _result(state_changes=restart), _correlation(deploys=deploys))
+    deploy_rows = [e for e in findings.timeline if e.kind == "deploy"]
+    assert [e.ref for e in deploy_rows] == ["deploys.csv:7"]  # banner and tag are the same deploy; v2.13.0 is history
+    state_rows = [e for e in findings.timeline if e.kind == "state-change"]
+    assert len(state_rows) == 1 and state_rows[0].ref == "app.log:2570"
+    assert "Commencing graceful shutdown" in state_rows[0].text and "Started PaymentService" in state_rows[0].text and "4 lines" in state_rows[0].text

@@ -58,30 +58,35 @@ def plan_formats(sample: list[str], ctx: TimeContext, forced: LineFormat | None 
         lines = unwrap(lines, envelope)[0]
     if forced is not None:
         return FormatPlan([forced], forced.name, envelope, fold_unparsed=forced.name not in ("json", "logfmt"))
-    probe = TimeContext(tz=ctx.tz, start_year=ctx.start_year, mtime=ctx.mtime)  # detection must not move ctx
-    candidates: list[LineFormat] = [*custom, *STRUCTURED, *BUILTIN_FORMATS]
-    learned = learn_format([line for line in lines if line.strip()])
-    if learned:
-        candidates.append(learned)
-    candidates.append(GENERIC)
     nonblank = max(1, int((lines.str.strip() != "").sum()))
     read = {}
-    for order, fmt in enumerate(candidates):
-        read[fmt.name] = (len(fmt.parse(lines, probe)), order, fmt)
-    ranked = sorted((v for v in read.values() if v[0] > 0), key=lambda v: (-_score(v, read), v[1]))
-    formats = [fmt for _, _, fmt in ranked]
-    for fallback in (STRUCTURED[0], GENERIC):
-        if fallback not in formats:
-            formats.append(fallback)
-    dominant = ranked[0][2].name if ranked else "unknown"
+    for order, fmt in enumerate((*custom, *STRUCTURED, *BUILTIN_FORMATS)):
+        read[fmt.name] = (fmt.count(lines), order, fmt)
+    # A header is learned only when no named format reads (nearly) the whole sample: learning costs a
+    # tokenisation of each sampled line, and named formats know their fields' meaning better.
+    if max(count for count, _, _ in read.values()) < 0.95 * nonblank:
+        learned = learn_format([line for line in lines if line.strip()])
+        if learned:
+            read[learned.name] = (learned.count(lines), len(read), learned)
+        read[GENERIC.name] = (GENERIC.count(lines), len(read), GENERIC)
+    formats = _try_order(read)
+    dominant = formats[0].name if any(count for count, _, _ in read.values()) else "unknown"
     shares = {name: count / nonblank for name, (count, _, _) in read.items() if count}
     fold = dominant not in ("json", "logfmt", "unknown")
     return FormatPlan(formats, dominant, envelope, fold, shares)
 
 
-def _score(entry, read) -> float:
-    """Lines read, with named formats preferred over the learned and generic ones when nearly as good."""
-    count, _, fmt = entry
-    if isinstance(fmt, LearnedFormat) or fmt is GENERIC:
-        return count * (0.97 if fmt is not GENERIC else 0.9)
-    return count
+def _try_order(read: dict) -> list[LineFormat]:
+    """Formats in the order they get to claim lines: named ones by lines read, the learned header before them
+    only when it reads clearly more (an unknown system's log), the generic one last; JSON always tried."""
+    named = sorted((v for v in read.values() if v[0] and v[2] is not GENERIC and not isinstance(v[2], LearnedFormat)),
+                   key=lambda v: (-v[0], v[1]))
+    formats = [fmt for _, _, fmt in named]
+    learned = [v for v in read.values() if isinstance(v[2], LearnedFormat) and v[0]]
+    if learned:
+        best_named = named[0][0] if named else 0
+        formats.insert(0 if learned[0][0] > 1.2 * best_named else len(formats), learned[0][2])
+    for fallback in (STRUCTURED[0], GENERIC):
+        if fallback not in formats:
+            formats.append(fallback)
+    return formats

@@ -8,7 +8,8 @@ from typing import Protocol
 
 import pandas as pd
 
-from parsers.formats.levels import levels_from_http_status, levels_from_syslog_pri, normalise_levels
+from parsers.formats.levels import LEVEL_REGEX, levels_from_http_status, levels_from_syslog_pri, normalise_levels
+from parsers.formats.vector_re import extract, fullmatch
 from parsers.timestamps import TimeContext, parse_mixed_times, parse_times, parse_with_format
 
 # Fields every format fills for the lines it reads (extra ones, like trace_id, are optional).
@@ -17,6 +18,10 @@ FIELDS = ("time", "level", "logger", "host", "service", "message")
 
 class LineFormat(Protocol):
     name: str
+
+    def count(self, lines: pd.Series) -> int:
+        """How many of `lines` this format reads (cheaper than parse: used to choose formats)."""
+        ...
 
     def parse(self, lines: pd.Series, ctx: TimeContext) -> pd.DataFrame:
         """The rows of `lines` this format reads (same index), with FIELDS as columns; others are left out."""
@@ -51,14 +56,26 @@ class RegexFormat:
     time_spec: str | None = None
     description: str = ""
     time_format: str | None = None  # a strftime format, for custom formats
+    not_levels: str | None = None  # a group that must not hold a level word, else the line is not this format
     compiled: re.Pattern = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "compiled", re.compile(self.regex))
 
+    def _groups(self, lines: pd.Series) -> pd.DataFrame:
+        groups = extract(lines, self.compiled)
+        if self.not_levels and len(groups):
+            # `time LEVEL name: msg` is not syslog with host LEVEL; RE2 has no lookahead to say so in the regex.
+            looks_like_level = fullmatch(groups[self.not_levels].fillna(""), LEVEL_REGEX)
+            groups = groups[~looks_like_level]
+        return groups
+
+    def count(self, lines: pd.Series) -> int:
+        """How many of the lines this format reads (for detection: no field is converted)."""
+        return len(self._groups(lines))
+
     def parse(self, lines: pd.Series, ctx: TimeContext) -> pd.DataFrame:
-        groups = lines.str.extract(self.compiled)
-        groups = groups[groups["message"].notna()]
+        groups = self._groups(lines)
         out = empty_fields(groups.index)
         if groups.empty:
             return out

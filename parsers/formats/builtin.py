@@ -6,11 +6,12 @@ from parsers.formats.base import RegexFormat
 from parsers.formats.levels import LEVEL_REGEX
 from parsers.timestamps import SPEC_BY_NAME
 
-_ISO = SPEC_BY_NAME["iso"].regex
-_SYSLOG_TS = SPEC_BY_NAME["syslog"].regex
+# Without lookarounds, so that RE2 can run them (the text after each timestamp is matched explicitly).
+_ISO = SPEC_BY_NAME["iso"].regex.replace(r"(?![\w:])", "")
+_SYSLOG_TS = SPEC_BY_NAME["syslog"].regex.replace(r"(?!\s\d{4})", "")
 _CTIME = SPEC_BY_NAME["ctime"].regex
 _LEVEL = r"(?P<level>" + LEVEL_REGEX + r")"
-_HOST = r"(?!(?:" + LEVEL_REGEX + r")\s)(?P<host>\S+)"  # not `time LEVEL name: msg`, which is no syslog
+_HOST = r"(?P<host>\S+)"
 _PROGRAM = r"(?P<service>[^\s:\[\]]+?)(?:\[(?P<pid>\d+)\])?:"
 
 BUILTIN_FORMATS: tuple[RegexFormat, ...] = (
@@ -26,12 +27,14 @@ BUILTIN_FORMATS: tuple[RegexFormat, ...] = (
         r"^(?:<(?P<pri>\d{1,3})>)?(?P<time>" + _SYSLOG_TS + r") " + _HOST + " " + _PROGRAM + r" ?(?P<message>.*)$",
         "syslog",
         "RFC 3164 / BSD syslog (year-less)",
+        not_levels="host",
     ),
     RegexFormat(
         "syslog_iso",
         r"^(?:<(?P<pri>\d{1,3})>)?(?P<time>" + _ISO + r") " + _HOST + " " + _PROGRAM + r" ?(?P<message>.*)$",
         "iso",
         "syslog with ISO timestamps (rsyslog high precision, journalctl -o short-iso)",
+        not_levels="host",
     ),
     RegexFormat(
         "access",

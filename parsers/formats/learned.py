@@ -18,10 +18,11 @@ from dataclasses import dataclass
 import pandas as pd
 
 from parsers.formats.base import empty_fields
+from parsers.formats.vector_re import extract, replace
 from parsers.formats.levels import LEVEL_REGEX, normalise_levels
 from parsers.timestamps import SPEC_BY_NAME, SPECS, TimeContext, parse_times
 
-_END = r"(?=\s|$)"
+_END = r"(?=[\s|]|$)"  # `|` separates fields as whitespace does (`time|component|pid|message`)
 _KIND_PATTERNS: dict[str, str] = {}
 for _spec in SPECS:
     _KIND_PATTERNS["T:" + _spec.name] = r"\[?(?:" + _spec.regex + r")\]?,?"
@@ -29,10 +30,10 @@ _KIND_PATTERNS.update(
     {
         "L": r"[\[<]?(?:" + LEVEL_REGEX + r")[\]>]?:?",
         "B": r"(?:\[(?:[^\[\]]|\[[^\[\]]*\])*\]|\((?:[^()]|\([^()]*\))*\)):?",
-        "S": r"(?:-{1,3}|\||:|>{1,2}|\*)",
+        "S": r"(?:-{1,3}|:|>{1,2}|\*)",
         "N": r"#?\d+(?:#\d+)?:?",
-        "C": r"(?:[^\s\[\]]*\[[^\]\s]*\]|[^\s\[\]]*[^\s:\[\]]):",
-        "W": r"\S+",
+        "C": r"(?:[^\s\[\]|]*\[[^\]\s]*\]|[^\s\[\]|]*[^\s:\[\]|]):",
+        "W": r"[^\s|]+",
     }
 )
 _COMPILED = [(kind, re.compile(pattern + _END)) for kind, pattern in _KIND_PATTERNS.items()]
@@ -47,7 +48,7 @@ def tokenize(line: str) -> list[str]:
     kinds: list[str] = []
     pos, end = 0, len(line)
     while pos < end and len(kinds) < _MAX_TOKENS:
-        while pos < end and line[pos].isspace():
+        while pos < end and (line[pos].isspace() or line[pos] == "|"):
             pos += 1
         if pos >= end:
             break
@@ -79,7 +80,7 @@ def learn_shape(sample: list[str]) -> HeaderShape | None:
         return None
     first = Counter(tokens[0] for tokens in token_lists)
     opener, count = first.most_common(1)[0]
-    if count < _MIN_HEADER_LINES * len(token_lists) or not _is_strong(opener):
+    if count < _MIN_HEADER_LINES * len(token_lists):
         return None
     header_lines = [tokens for tokens in token_lists if tokens[0] == opener]
     modal: list[str] = []
@@ -121,6 +122,9 @@ def _position_regex(position: int, variants: tuple[str, ...]) -> str:
     return r"(?P<f" + str(position) + r">" + "|".join(f"(?:{p})" for p in patterns) + r")"
 
 
+_GAP = r"(?:\s*\|\s*|\s+)"
+
+
 class LearnedFormat:
     """A header shape learned from one file, read like a RegexFormat."""
 
@@ -131,9 +135,9 @@ class LearnedFormat:
         self.shape = shape
         parts = []
         for position, variants in enumerate(shape.variants):
-            gap = r"\s{2,}" if shape.kinds[position] == "W2" else r"\s+"
+            gap = r"\s{2,}" if shape.kinds[position] == "W2" else _GAP
             parts.append(_position_regex(position, variants) + (gap if position < len(shape.variants) - 1 else ""))
-        self.regex = re.compile(r"^\s*" + "".join(parts) + r"(?:\s+|$)(?P<message>.*)$")
+        self.regex = re.compile(r"^\s*" + "".join(parts) + r"(?:" + _GAP + r"|$)(?P<message>.*)$")
         self._roles = self._assign_roles(shape.kinds)
 
     @staticmethod
@@ -142,20 +146,29 @@ class LearnedFormat:
         times = [(SPEC_BY_NAME[k[2:]].rank, -i, i) for i, k in enumerate(kinds) if k.startswith("T:")]
         if times:
             roles["time"] = max(times)[2]
-        for role, wanted in (("level", ("L",)), ("logger", ("C",)), ("logger", ("W2",)), ("logger", ("B",))):
-            if role not in roles:
-                found = [i for i, k in enumerate(kinds) if k in wanted]
-                if found:
-                    roles[role] = found[0] if role == "level" else found[-1]
+        levels = [i for i, k in enumerate(kinds) if k == "L"]
+        if levels:
+            roles["level"] = levels[0]
+        after_level = levels[0] + 1 if levels else -1
+        for wanted in ("C", "W2", "W after level", "B"):
+            if wanted == "W after level":
+                found = [after_level] if 0 <= after_level < len(kinds) and kinds[after_level] == "W" else []
+            else:
+                found = [i for i, k in enumerate(kinds) if k == wanted]
+            if found:
+                roles["logger"] = found[-1]
+                break
         if "time" in roles and "C" in kinds:
             after = roles["time"] + 1
             if after < len(kinds) and kinds[after] in ("W", "W2") and roles.get("logger") != after:
                 roles["host"] = after
         return roles
 
+    def count(self, lines: pd.Series) -> int:
+        return len(extract(lines, self.regex))
+
     def parse(self, lines: pd.Series, ctx: TimeContext) -> pd.DataFrame:
-        groups = lines.str.extract(self.regex)
-        groups = groups[groups["message"].notna()]
+        groups = extract(lines, self.regex)
         out = empty_fields(groups.index)
         if groups.empty:
             return out
@@ -168,7 +181,7 @@ class LearnedFormat:
             out["level"] = normalise_levels(groups[f"f{roles['level']}"])
         if "logger" in roles:
             text = groups[f"f{roles['logger']}"].fillna("").astype("str")
-            out["logger"] = text.str.replace(r"^\[|\]?:?$", "", regex=True).str.replace(r"\[\d+\]$", "", regex=True)
+            out["logger"] = replace(replace(replace(text, r":$", ""), r"\[\d+\]$", ""), r"^\[|\]$", "")
         if "host" in roles:
             out["host"] = groups[f"f{roles['host']}"].fillna("").astype("str")
         out["message"] = groups["message"].astype("str").str.strip()

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import pandas as pd
 
+from parsers.formats.vector_re import search
+
 _ALIASES = {
     "TRACE": "TRACE", "FINEST": "TRACE", "FINER": "TRACE", "VERBOSE": "TRACE", "V": "TRACE", "TRC": "TRACE",
     "DEBUG": "DEBUG", "FINE": "DEBUG", "DBG": "DEBUG", "D": "DEBUG", "DEBU": "DEBUG",
@@ -27,7 +29,7 @@ LEVEL_REGEX = r"(?i:" + "|".join(LEVEL_WORDS) + r")|[VDIWEFA]"
 def normalise_levels(raw: pd.Series) -> pd.Series:
     """Map level spellings (`warning`, `[ERROR]`, `E`, 50, `<3>`) to LEVELS; unknown ones become ""."""
     text = raw.astype("str").str.strip().str.strip("[]<>:").str.upper()
-    text = text.str.replace(r"\.0$", "", regex=True)
+    text = text.str.removesuffix(".0")
     return text.map(_ALIASES).fillna("").astype("str").where(raw.notna(), "")
 
 
@@ -61,7 +63,7 @@ def infer_levels(messages: pd.Series) -> pd.Series:
     undecided = pd.Series(True, index=messages.index)
     head = messages.astype("str").str.slice(0, 300)
     for level, pattern in _INFER:
-        hit = undecided & head.str.contains(pattern, regex=True, na=False)
+        hit = undecided & search(head, pattern)
         out[hit] = level
         undecided &= ~hit
     return out

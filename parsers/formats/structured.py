@@ -10,9 +10,12 @@ import json
 import re
 
 import pandas as pd
+import pyarrow as pa
 
 from parsers.formats.base import empty_fields
+from parsers.formats.json_columns import coalesce, read_table, time_column
 from parsers.formats.levels import normalise_levels
+from parsers.formats.vector_re import search
 from parsers.timestamps import TimeContext, parse_mixed_times
 
 # Common key names, first match wins (dotted names also match nested objects).
@@ -33,17 +36,18 @@ _KEY_GROUPS = (TIME_KEYS, LEVEL_KEYS, MESSAGE_KEYS, LOGGER_KEYS, SERVICE_KEYS, H
 _COLUMNS = ("time", "level", "message", "logger", "service", "host", "trace_id", "error")
 
 
-def _lookup(record: dict, key: str):
-    if key in record:
-        return record[key]
-    if "." in key:
-        node = record
-        for part in key.split("."):
-            if not isinstance(node, dict) or part not in node:
-                return None
-            node = node[part]
-        return node
-    return None
+# key -> (field, preference): one pass over a record's keys instead of probing every candidate name.
+_KEY_ROLE = {key: (group, rank) for group, keys in enumerate(_KEY_GROUPS) for rank, key in enumerate(keys)}
+_NESTED = {key.rsplit(".", 1)[0] for key in _KEY_ROLE if "." in key}  # "log", "service", "kubernetes.labels", ...
+_USED = set(_KEY_ROLE)
+
+
+def _candidates(record: dict, prefix: str = ""):
+    for key, value in record.items():
+        name = prefix + key
+        if isinstance(value, dict) and name in _NESTED:
+            yield from _candidates(value, name + ".")
+        yield name, value
 
 
 def _as_text(value) -> str:
@@ -65,18 +69,16 @@ def _as_text(value) -> str:
 
 def pick_fields(record: dict) -> tuple:
     """The fields logrca keeps, by common key names; without a message key the other keys become the message."""
-    picked = []
-    for keys in _KEY_GROUPS:
-        value = None
-        for key in keys:
-            value = _lookup(record, key)
-            if value not in (None, ""):
-                break
-        picked.append(value)
+    picked: list = [None] * len(_KEY_GROUPS)
+    ranks = [len(_KEY_ROLE)] * len(_KEY_GROUPS)
+    for key, value in _candidates(record):
+        role = _KEY_ROLE.get(key)
+        if role is not None and role[1] < ranks[role[0]] and value is not None and value != "":
+            picked[role[0]] = value
+            ranks[role[0]] = role[1]
     time, level, message, logger, service, host, trace, error = picked
     if message is None:
-        used = {k for group in _KEY_GROUPS for k in group}
-        message = " ".join(f"{k}={_as_text(v)}" for k, v in record.items() if k not in used)
+        message = " ".join(f"{k}={_as_text(v)}" for k, v in record.items() if k not in _USED)
     if isinstance(service, str) and service.endswith(".service"):
         service = service[: -len(".service")]
     message_text = _as_text(message)
@@ -105,8 +107,18 @@ class JsonFormat:
     name = "json"
     description = "JSON lines (common key names for time, level, message, logger, service, trace id, error)"
 
+    def count(self, lines: pd.Series) -> int:
+        return len(self.parse(lines, TimeContext(tz="UTC")))
+
     def parse(self, lines: pd.Series, ctx: TimeContext) -> pd.DataFrame:
-        candidates = lines[lines.str.match(r"^\s*\{", na=False) & lines.str.contains(r"\}\s*$", regex=True, na=False)]
+        candidates = lines[search(lines, r"^\s*\{.*\}\s*$")]
+        table = read_table(candidates) if len(candidates) > 1 else None
+        if table is not None:
+            return _from_table(table, candidates.index, ctx)
+        return self._line_by_line(candidates, ctx)
+
+    @staticmethod
+    def _line_by_line(candidates: pd.Series, ctx: TimeContext) -> pd.DataFrame:
         rows, index = [], []
         for position, text in candidates.items():
             try:
@@ -117,6 +129,31 @@ class JsonFormat:
                 rows.append(pick_fields(record))
                 index.append(position)
         return _to_frame(rows, index, ctx)
+
+
+def _from_table(table, index: pd.Index, ctx: TimeContext) -> pd.DataFrame:
+    out = empty_fields(index)
+    out["time"] = parse_mixed_times(time_column(table, TIME_KEYS, index), ctx)
+    out["level"] = normalise_levels(coalesce(table, LEVEL_KEYS, index))
+    for name, keys in (("logger", LOGGER_KEYS), ("service", SERVICE_KEYS), ("host", HOST_KEYS), ("trace_id", TRACE_KEYS)):
+        out[name] = coalesce(table, keys, index).str.strip()
+    out["service"] = out["service"].str.removesuffix(".service")
+    message = coalesce(table, MESSAGE_KEYS, index)
+    error = coalesce(table, ERROR_KEYS, index)
+    has_error = (error != "").to_numpy()
+    if has_error.any():
+        pairs = zip(message[has_error], error[has_error])
+        message[has_error] = [m if e in m else (f"{m}\n{e}" if m else e) for m, e in pairs]
+    out["message"] = message
+    no_message = (message == "").to_numpy()
+    if no_message.any():  # no message key: the other keys become the message, as line by line
+        rows = [pick_fields(json.loads(text)) for text in table_lines(table, no_message)]
+        out.loc[no_message, "message"] = [row[2] for row in rows]
+    return out
+
+
+def table_lines(table, mask) -> list[str]:
+    return [json.dumps(record) for record in table.filter(pa.array(mask)).to_pylist()]
 
 
 _PAIR = re.compile(r'([\w.@/-]+)=("(?:[^"\\]|\\.)*"|\S*)')
@@ -135,7 +172,10 @@ class LogfmtFormat:
     name = "logfmt"
     description = "logfmt key=value pairs"
 
+    def count(self, lines: pd.Series) -> int:
+        return int(search(lines, _LOGFMT_LINE).sum())
+
     def parse(self, lines: pd.Series, ctx: TimeContext) -> pd.DataFrame:
-        candidates = lines[lines.str.match(_LOGFMT_LINE, na=False)]
+        candidates = lines[search(lines, _LOGFMT_LINE)]
         rows = [pick_fields({k: _unquote(v) for k, v in _PAIR.findall(text)}) for text in candidates]
         return _to_frame(rows, list(candidates.index), ctx)
