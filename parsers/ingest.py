@@ -172,7 +172,7 @@ def _batches(reader, stats, ctx, options, forced, custom, plans) -> Iterator[Eve
     blocks = reader.blocks()
     first_block = next(blocks, [])
     directory = os.path.dirname(reader.source.path)
-    plan = plan_formats(first_block, ctx, forced, custom, previous=plans.get(directory))
+    plan = plan_formats(first_block, forced, custom, previous=plans.get(directory))
     plans[directory] = plan
     stats.format = plan.dominant
     if plan.envelope:

@@ -245,9 +245,23 @@ def parse_times(raw: pd.Series, spec_name: str, ctx: TimeContext) -> pd.Series:
     return out
 
 
-# Each shape anchored at both ends, for RE2 (no lookarounds: anchored, they are not needed to classify).
 _LOOKAROUND = re.compile(r"\(\?<?[!=][^()]*(?:\([^()]*\)[^()]*)*\)")
-_ANY_RE2 = [(s.name, r"^(?:" + _LOOKAROUND.sub("", s.regex) + r")$") for s in SPECS]
+
+
+def without_lookarounds(regex: str) -> str:
+    """A shape's regex for RE2, which has no lookarounds; where the text around it is matched explicitly
+    (anchors, the next field), they are not needed."""
+    return _LOOKAROUND.sub("", regex)
+
+
+_ANY_RE2 = [(s.name, r"^(?:" + without_lookarounds(s.regex) + r")$") for s in SPECS]
+
+
+def _likely_first(text: pd.Series) -> list[tuple[str, str]]:
+    # A column's rows mostly share one shape: try the first row's shape first, the others after it.
+    first = text.iloc[0] if len(text) else ""
+    ranked = sorted(_ANY_RE2, key=lambda spec: re.fullmatch(spec[1], first) is None)
+    return ranked
 
 
 def parse_mixed_times(raw: pd.Series, ctx: TimeContext) -> pd.Series:
@@ -259,7 +273,7 @@ def parse_mixed_times(raw: pd.Series, ctx: TimeContext) -> pd.Series:
     if numeric.any():
         out[numeric] = _epoch(text[numeric])
         remaining &= ~numeric
-    for name, pattern in _ANY_RE2:
+    for name, pattern in _likely_first(text[remaining]):
         if not remaining.any():
             break
         hit = remaining & search(text.where(remaining, ""), pattern)
