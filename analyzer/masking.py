@@ -2,8 +2,10 @@
 
 Masking makes Drain's job easier (fewer distinct token sequences, so fewer clusters and a shorter tree), but
 every mask that fires on a constant part of a template costs accuracy. So the rules here mask only what is
-variable in any system: addresses, ids, numbers, times, paths, sizes, durations, key=value literals. Words that
-merely contain a digit (`u0`, `x86`, `HTTP/1.1`, `4G`) are left alone; Drain generalises them if they vary.
+variable in any system: addresses, ids, numbers, times, paths, sizes, durations, booleans, quoted values of keys,
+user agents. Words that merely contain a digit (`u0`, `x86`, `HTTP/1.1`, `4G`) are left alone; Drain generalises
+them if they vary. One kind of number is kept in part: an HTTP status keeps its class (`5xx`), because a failure
+and a success are different events. A multi-line event is mined as its first and last unindented lines.
 
 Speed: the rules run vectorised over a whole column in pyarrow's RE2 engine (linear time, no backtracking), and
 rules are joined into a few alternations so that each message is scanned a few times, not once per rule (one
@@ -49,9 +51,14 @@ class MaskRule:
 PINNED_TOKENS = frozenset({"1xx", "2xx", "3xx", "4xx", "5xx"})
 
 # Pass 0: an HTTP status keeps its class. `"GET /x HTTP/1.1" 200` and `... 504` are different events to anyone
-# reading an access log (success against gateway timeout), so the status is written `2xx`, `5xx`.
+# reading an access log (success against gateway timeout), so the status is written `2xx`, `5xx`; so is a
+# status named as such in a message (`HTTP 503 from`, `status=404`, `status code 500`).
 STATUS: tuple[MaskRule, ...] = (
-    MaskRule("http_status", r'(HTTP/\d(?:\.\d)?"? )([1-5])\d\d\b', r"\1\2xx"),
+    MaskRule(
+        "http_status",
+        r'((?:HTTP/\d(?:\.\d)?"? |HTTP |\b[Ss]tatus(?: [Cc]ode)?(?:=|: ?| )))([1-5])\d\d\b',
+        r"\1\2xx",
+    ),
 )
 
 

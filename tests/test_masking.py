@@ -46,6 +46,11 @@ from analyzer.masking import mask_message, mask_messages
             '"GET <*> HTTP/1.1" 5xx <*> "<*>" "<*>"',
         ),
         ('"POST /api/cart HTTP/1.1" 201 17 "-" "curl/8.1.2"', '"POST <*> HTTP/1.1" 2xx <*> "-" "<*>"'),
+        (
+            "sync failed: HTTP 503 from feed, status=404, status code 500",
+            "sync failed: HTTP 5xx from feed, status=4xx, status code 5xx",
+        ),
+        ("retried 503 times, status 12345", "retried <*> times, status <*>"),
     ],
 )
 def test_masking_edge_cases(message, expected):

@@ -164,3 +164,13 @@ def test_messages_of_any_dtype_are_read_as_text():
     ids = templates.final_ids(provisional)
     assert ids[0] == ids[3] and templates.texts[ids[0]] == "disk <*> full"
     assert templates.texts[ids[1]] == "" and templates.texts[ids[2]] == "<*>"
+
+
+def test_unicode_tabs_and_very_long_messages():
+    long_line = " ".join(f"k{i}={i}" for i in range(5000))
+    messages = ["Überweisung 12 fehlgeschlagen für Jürgen", "Überweisung 13 fehlgeschlagen für Jürgen",
+                "tab\tseparated\t42", long_line, long_line.replace("=1 ", "=2 ")]
+    ids, templates = mine(messages)
+    assert ids[0] == ids[1] and templates.texts[ids[0]] == "Überweisung <*> fehlgeschlagen für Jürgen"
+    assert templates.texts[ids[2]] == "tab separated <*>"
+    assert ids[3] == ids[4]
