@@ -17,6 +17,7 @@ import re
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import lru_cache
 
 from analyzer.findings import Evidence
 from analyzer.stages import AnomalyResult, TemplateInfo
@@ -160,6 +161,7 @@ def _short(text: str, n: int = 70) -> str:
 
 
 # -- kind of change --------------------------------------------------------------------------------------------
+@lru_cache(maxsize=65536)  # a pure function of a path; the same paths recur across a window's commits
 def classify_file(path: str) -> str:
     p = path.lower()
     for kind, pattern in _KINDS:
@@ -244,6 +246,7 @@ def _service_weight(name: str, services: dict[str, float]) -> float:
     return max((w for s, w in services.items() if _norm_service(s) == n), default=0.0)
 
 
+@lru_cache(maxsize=65536)
 def _norm_service(name: str) -> str:
     n = name.lower().strip()
     n = re.sub(r"[-_](?:service|svc|server|api|app|worker|deployment)$", "", n)
