@@ -25,6 +25,7 @@ from parsers.frames import FileMatch, Frame, logger_frame, parse_frames
 from parsers.git_history import Commit, FileChange
 from parsers.records import Deploy
 
+LIBRARY_FRAME_WEIGHT = 0.7
 MAX_ANOMALIES = 12  # the most explanatory anomalies carry the signal; the tail is mostly noise
 SPECIFIC_SIGNALS = frozenset({"code", "code-line", "blame", "text", "revert", "library"})
 PRECISE_SIGNALS = frozenset({"code-line", "blame", "library", "revert"})  # point at lines, not just files
@@ -99,13 +100,18 @@ def build_context(result: AnomalyResult, templates: dict[int, TemplateInfo]) -> 
         label = _short(anomaly.template)
         seen: set[tuple] = set()
         for text in texts:
-            project = [f for f in parse_frames(text) if not f.third_party]
-            for depth, frame in enumerate(_throw_point_first(project)):
+            frames = parse_frames(text)
+            # Library frames stay in (weighed down): when the repository *is* that library, they are its code.
+            # Depth counts project frames only, so a library's frames above the caller do not push it down.
+            depth = 0
+            for frame in _throw_point_first(frames):
                 key = (frame.path, frame.module, frame.line)
                 if key not in seen:
                     seen.add(key)
-                    ctx.frames.append(WeightedFrame(frame, a_weight / (1 + 0.5 * depth), label))
-            for frame in parse_frames(text):
+                    w = a_weight / (1 + 0.5 * depth)
+                    ctx.frames.append(WeightedFrame(frame, w * (LIBRARY_FRAME_WEIGHT if frame.third_party else 1.0), label))
+                depth += not frame.third_party
+            for frame in frames:
                 if frame.third_party and frame.path and (m := _LIBRARY_ROOT.search(frame.path.replace("\\", "/"))):
                     lib = (m.group(1) or m.group(2)).lower()
                     ctx.libraries[lib] = max(ctx.libraries.get(lib, 0.0), a_weight)

@@ -28,6 +28,7 @@ from parsers.records import Deploy
 
 LOOKBACK = timedelta(days=14)  # commits older than this before the onset are only considered if a deploy carried them
 AFTER = timedelta(days=1)  # reverts and hotfixes are looked for this long after the incident
+BLAME_LOOKBACK = timedelta(days=180)  # git blame on a frame's line walks back at most this far (or to the window)
 DEPLOY_LOOKBACK = timedelta(hours=24)  # a deploy suspect (no commits known) must be this recent
 MAX_SUSPECTS = 15
 MAX_BLAMES = 30
@@ -94,10 +95,9 @@ def _with_repo(git: GitRepository, result: AnomalyResult, ctx: sig.IncidentConte
     candidates = [c for c in candidates if _live_time(c) is None or onset is None or _live_time(c) <= onset]
 
     rev = _deployed_revision(git, deploys, commits, onset)
-    oldest = min((c.commit.commit_time for c in candidates), default=None) if onset is not None else None
-    matches, blamed = _locate_frames(git, rev, ctx, oldest - timedelta(seconds=1) if oldest else None)
-    if onset is None:
-        _add_blamed_commits(git, candidates, blamed)
+    blame_since = None if onset is None else min([onset - BLAME_LOOKBACK] + [c.commit.commit_time for c in candidates])
+    matches, blamed = _locate_frames(git, rev, ctx, blame_since)
+    _add_blamed_commits(git, candidates, blamed, onset)
     _read_patches(git, candidates, matches)
     reverts = _reverts_and_hotfixes(after, candidates, onset)
     _score_all(candidates, ctx, matches, blamed, onset, reverts)
@@ -238,13 +238,15 @@ def _locate_frames(git: GitRepository, rev: str, ctx: sig.IncidentContext, since
     return matches, blamed
 
 
-def _add_blamed_commits(git: GitRepository, candidates: list[_Candidate], blamed: dict[tuple, str]) -> None:
-    """Without an onset, the commit that last changed a frame's line is a candidate even if it is older than
-    the commits read."""
+def _add_blamed_commits(git: GitRepository, candidates: list[_Candidate], blamed: dict[tuple, str],
+                        onset: datetime | None) -> None:
+    """The commit that last changed a frame's line is a candidate even when it is older than the window (a
+    latent bug); its timing then weighs it down, and the confidence says so."""
     known = {c.commit.sha for c in candidates}
     for sha in sorted(set(blamed.values()) - known):
-        for c in git.commits([sha], max_count=1):
-            candidates.append(_Candidate(c))
+        for c in git.commits([sha], max_count=1, counts=False):
+            if onset is None or c.commit_time <= onset:
+                candidates.append(_Candidate(c))
 
 
 def _read_patches(git: GitRepository, candidates: list[_Candidate], matches: dict) -> None:

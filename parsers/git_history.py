@@ -55,6 +55,15 @@ _SAFE_CONFIG = (
     "safe.directory=*",
 )
 
+# git's built-in hunk-header patterns (regexes only, no programs) so `@@ ... @@ def charge` names the method
+# rather than the enclosing class; a repository's own .gitattributes still wins.
+_FUNCNAME_ATTRIBUTES = "".join(
+    f"*.{ext} diff={driver}\n" for ext, driver in (
+        ("py", "python"), ("java", "java"), ("kt", "kotlin"), ("go", "golang"), ("rb", "ruby"), ("cs", "csharp"),
+        ("php", "php"), ("rs", "rust"), ("c", "cpp"), ("cc", "cpp"), ("cpp", "cpp"), ("h", "cpp"),
+        ("js", "cpp"), ("ts", "cpp"), ("scala", "java"), ("ex", "elixir"), ("exs", "elixir"),
+    )
+)
 _FIELD = "\x1f"
 _RECORD = "\x1e"
 _HEADER_END = "\x1d"
@@ -135,7 +144,11 @@ class GitRepository:
     """A read-only handle on a repository. Use as a context manager (a bundle's temporary clone is removed)."""
 
     def __init__(self, path: str):
-        self._tmp: str | None = None
+        # A private scratch directory: the working directory of every git process (never the repository), the
+        # home of an unbundled bundle, and of the attributes file that gives hunk headers their function names.
+        self._tmp: str | None = tempfile.mkdtemp(prefix="logrca-git-")
+        self._attributes = os.path.join(self._tmp, "attributes")
+        Path(self._attributes).write_text(_FUNCNAME_ATTRIBUTES, encoding="utf-8")
         self._git_dir = ""
         try:
             self.info = self._open(path)
@@ -186,7 +199,6 @@ class GitRepository:
         head = bundle.read_bytes()[:64]
         if not head.startswith(b"# v2 git bundle") and not head.startswith(b"# v3 git bundle"):
             raise UserError(f"--repo {bundle}: not a git repository or bundle file.")
-        self._tmp = tempfile.mkdtemp(prefix="logrca-bundle-")
         git_dir = os.path.join(self._tmp, "repo.git")
         # --template= : no sample hooks or other template files; the clone is ours, bare, and never checked out.
         self._git_dir = self._tmp
@@ -246,6 +258,7 @@ class GitRepository:
             if not allow_config and kv.startswith("protocol.allow"):
                 continue
             argv += ["-c", kv]
+        argv += ["-c", f"core.attributesFile={self._attributes}"]
         return argv + ["--git-dir", self._git_dir] + args
 
     def _run_raw(self, args: list[str], cwd: str | None = None) -> bytes:
