@@ -120,7 +120,9 @@ def build_context(result: AnomalyResult, templates: dict[int, TemplateInfo]) -> 
                 if frame and (frame.module, None, None) not in seen:
                     seen.add((frame.module, None, None))
                     ctx.frames.append(WeightedFrame(frame, a_weight * 0.5, label))
-            for token, distinct in message_tokens(text).items():
+            # a frame's own line is code locality, not text: its path parts would match every commit nearby
+            prose = "\n".join(line for line in text.splitlines() if not parse_frames(line))
+            for token, distinct in message_tokens(prose).items():
                 ctx.tokens[token] = max(ctx.tokens.get(token, 0.0), a_weight * distinct)
         for s in anomaly.services:
             ctx.services[s] = max(ctx.services.get(s, 0.0), 0.5 * a_weight)
@@ -275,7 +277,8 @@ def service_evidence(files: list[FileChange], services: dict[str, float], share:
     return Evidence("service", where, round(0.4 * best * (1 - share), 3))
 
 
-def path_services(files: list[FileChange], services: dict[str, float]) -> bool:
+def path_services(files: list[FileChange], services) -> bool:
+    """Whether any changed path lies under a directory named like one of `services`."""
     names = {_norm_service(s) for s in services}
     return any(_norm_service(c) in names for f in files for c in f.path.split("/")[:-1])
 

@@ -88,9 +88,13 @@ def _with_repo(git: GitRepository, result: AnomalyResult, ctx: sig.IncidentConte
     carried = _carried_by(git, deploys, onset) if onset else {}
     candidates = [_Candidate(c) for c in commits if not c.is_merge]
     live_deploys = [d for d in _deploy_stream(deploys) if onset and d.time <= onset]
+    deployed_services = {d.service for d in live_deploys}
     for cand in candidates:
         cand.deploy = carried.get(cand.commit.sha)
-        cand.not_deployed = bool(live_deploys) and cand.deploy is None
+        # Not carried by any deploy: probably not running -- if the deploy records cover its code at all (a
+        # record per service says nothing about a service it never names).
+        covered = None in deployed_services or sig.path_services(cand.commit.files, deployed_services)
+        cand.not_deployed = bool(live_deploys) and cand.deploy is None and covered
     ruled_out = _rule_out_timing(candidates, onset, commits)
     candidates = [c for c in candidates if _live_time(c) is None or onset is None or _live_time(c) <= onset]
 

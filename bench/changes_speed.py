@@ -123,7 +123,7 @@ def main() -> None:
         t_patch, _ = _timed(lambda: git.add_patches(subset))
     target = _file(5)
     trace = ('Traceback (most recent call last):\n'
-             f'  File "/srv/app/{target.split("/src/", 1)[1]}", line 10, in handler_5_3\n'
+             f'  File "/srv/app/{target.split("/src/", 1)[1]}", line 11, in handler_5_3\n'
              "    return 4\nKeyError: 'x'")
     result = AnomalyResult(
         incident=Incident(start=onset, end=onset + timedelta(minutes=30), detection="auto"),

@@ -346,3 +346,25 @@ def test_when_the_repository_is_the_library_its_site_packages_frames_are_its_cod
     corr = correlate(result_for(anomalies, ["client"]), templates_of(anomalies), str(repo.root), None)
     assert corr.suspects[0].id == culprit and corr.blamed == 0
     assert any(e.signal == "blame" and "models.py" in e.detail for e in corr.suspects[0].evidence)
+
+
+def test_a_change_to_the_traced_file_that_was_never_deployed_is_weighed_down(late_deploy, tmp_path):
+    repo, anomalies, shas = late_deploy
+    pending = repo.commit(
+        {"payment-service/src/main/java/com/shop/payment/Client.java":
+            repo.read("payment-service/src/main/java/com/shop/payment/Client.java").replace(
+                "return Receipt.from(response);", "return Receipt.from(response); // TODO retries")},
+        "Payment client: note about retries", ONSET - minutes(15))
+    deploys = tmp_path / "deploys.csv"
+    deploys.write_text(
+        "time,commit,service\n"
+        f"{(ONSET - timedelta(days=4)).isoformat()},{shas['released']},payment-service\n"
+        f"{(ONSET - minutes(6)).isoformat()},{shas['tip']},payment-service\n")
+    corr = correlate(result_for(anomalies, ["payment-service"]), templates_of(anomalies), str(repo.root),
+                     str(deploys))
+    ids = ranked_ids(corr)
+    assert ids[0] == shas["culprit"]
+    assert pending not in ids[:1]
+    pending_suspect = next((s for s in corr.suspects if s.id == pending), None)
+    assert pending_suspect is None or any("no known deploy" in e.detail for e in pending_suspect.evidence)
+    assert any("no known deploy" in r for r in corr.ruled_out)
