@@ -89,7 +89,7 @@ def test_a_malicious_repository_config_runs_nothing_and_nothing_is_written(tmp_p
                    stdin=subprocess.DEVNULL, timeout=60)
     subprocess.run(["git", "diff", "HEAD~1", "HEAD"], cwd=repo.root, env=env, capture_output=True, check=False,
                    stdin=subprocess.DEVNULL, timeout=60)
-    assert {p.name for p in ran.iterdir()} >= {"fsmonitor", "diff-command", "clean"}, "the trap did not arm"
+    assert {p.name for p in ran.iterdir()} >= {"fsmonitor", "diff-command"}, "the trap did not arm"
     for p in ran.iterdir():
         p.unlink()
 
@@ -205,3 +205,16 @@ def test_a_directory_inside_a_checkout_is_not_taken_for_the_repository(tmp_path)
     repo.commit({"logs/app.log": "x\n"}, "c", T0)
     with pytest.raises(UserError, match="not a git repository"):
         open_repository(str(repo.root / "logs"))
+
+
+def test_hunk_headers_name_the_method_not_the_class(tmp_path):
+    repo = GitRepoBuilder(tmp_path / "r")
+    body = "class Client:\n" + "".join(f"    def m{i}(self):\n        return {i}\n\n" for i in range(6))
+    repo.commit({"pay/client.py": body}, "add", T0)
+    repo.commit({"pay/client.py": body.replace("return 4", "return 40")}, "change m4", T0 + timedelta(hours=1))
+    with open_repository(str(repo.root)) as git:
+        commits = git.commits(["HEAD"], max_count=1, counts=False)
+        git.add_patches(commits)
+    f = commits[0].files[0]
+    assert f.functions == ["m4"] and (f.insertions, f.deletions) == (1, 1)
+    assert f.identifiers == {"return"}  # only the changed lines, not their neighbours
