@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 
 from analyzer.findings import Anomaly, Example, Findings, Suspect
-from reports.links import safe_url, suspect_url
+from reports.links import sibling_commit_url, suspect_url
 
 MAX_EXAMPLES_QUOTED = 3
 _HTTP_ENDPOINT = re.compile(r"\b(GET|POST|PUT|PATCH|DELETE|HEAD|OPTIONS)\s+(/[^\s\"?]*)")
@@ -320,16 +320,7 @@ def _ref_text(ref: str | None) -> str | None:
 
 
 def _ref_url(ref: str | None, urls: dict[str, str]) -> str | None:
-    if not ref:
-        return None
-    if ref in urls:
-        return urls[ref]
-    # a sha of a commit that is not a suspect (a revert): reuse a suspect's page pattern
-    template = next(iter(urls.items()), None)
-    if template and re.fullmatch(r"[0-9a-fA-F]{40,64}", ref):
-        sha, url = template
-        return safe_url(url.replace(sha, ref))
-    return None
+    return sibling_commit_url(urls, ref)
 
 
 def _quotes(anomalies: list[Anomaly], paths: PathDisplay) -> list[Quote]:
