@@ -194,6 +194,11 @@ def format_duration(value: timedelta | None) -> str:
     if value is None:
         return "unknown"
     seconds = int(value.total_seconds())
+    if seconds < 0:
+        return "-" + format_duration(-value)
+    days, day_rest = divmod(seconds, 86400)
+    if days >= 2:
+        return f"{days} days {day_rest // 3600} h"
     hours, rest = divmod(seconds, 3600)
     minutes, secs = divmod(rest, 60)
     if hours:
@@ -328,7 +333,7 @@ def _quotes(anomalies: list[Anomaly], paths: PathDisplay) -> list[Quote]:
     quotes = []
     for anomaly in anomalies[:MAX_EXAMPLES_QUOTED]:
         for example in anomaly.examples[:1]:
-            quotes.append(Quote(paths.relative(_where(example)), example.text, anomaly.template))
+            quotes.append(Quote(paths.ref(_where(example)), example.text, anomaly.template))
     return quotes
 
 
