@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 
 from analyzer.findings import Anomaly, Example, Findings, Suspect
-from reports.links import safe_url, suspect_url
+from reports.links import sibling_commit_url, suspect_url
 
 MAX_EXAMPLES_QUOTED = 3
 _HTTP_ENDPOINT = re.compile(r"\b(GET|POST|PUT|PATCH|DELETE|HEAD|OPTIONS)\s+(/[^\s\"?]*)")
@@ -194,6 +194,11 @@ def format_duration(value: timedelta | None) -> str:
     if value is None:
         return "unknown"
     seconds = int(value.total_seconds())
+    if seconds < 0:
+        return "-" + format_duration(-value)
+    days, day_rest = divmod(seconds, 86400)
+    if days >= 2:
+        return f"{days} days {day_rest // 3600} h"
     hours, rest = divmod(seconds, 3600)
     minutes, secs = divmod(rest, 60)
     if hours:
@@ -320,16 +325,7 @@ def _ref_text(ref: str | None) -> str | None:
 
 
 def _ref_url(ref: str | None, urls: dict[str, str]) -> str | None:
-    if not ref:
-        return None
-    if ref in urls:
-        return urls[ref]
-    # a sha of a commit that is not a suspect (a revert): reuse a suspect's page pattern
-    template = next(iter(urls.items()), None)
-    if template and re.fullmatch(r"[0-9a-fA-F]{40,64}", ref):
-        sha, url = template
-        return safe_url(url.replace(sha, ref))
-    return None
+    return sibling_commit_url(urls, ref)
 
 
 def _quotes(anomalies: list[Anomaly], paths: PathDisplay) -> list[Quote]:
@@ -337,7 +333,7 @@ def _quotes(anomalies: list[Anomaly], paths: PathDisplay) -> list[Quote]:
     quotes = []
     for anomaly in anomalies[:MAX_EXAMPLES_QUOTED]:
         for example in anomaly.examples[:1]:
-            quotes.append(Quote(paths.relative(_where(example)), example.text, anomaly.template))
+            quotes.append(Quote(paths.ref(_where(example)), example.text, anomaly.template))
     return quotes
 
 

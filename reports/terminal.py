@@ -12,7 +12,7 @@ from rich.table import Table
 from rich.text import Text
 
 from analyzer.findings import Findings
-from reports.context import format_duration, format_time, short_sha
+from reports.context import PathDisplay, format_duration, format_time, short_sha
 from reports.redact import redact_findings
 
 SPARK_BLOCKS = "▁▂▃▄▅▆▇█"
@@ -73,7 +73,9 @@ def _verdict(findings: Findings) -> Text:
         evidence = Text.assemble(("Top evidence: ", "bold"),
                                  f"{top.kind} '{top.template}' ({top.count_baseline} → {top.count_incident})")
         if top.examples:
-            evidence.append(f" at {top.examples[0].path}:{top.examples[0].line}", style="dim")
+            # as the user gave the paths (they know them), only long container ids cut
+            where = PathDisplay(None).ref(f"{top.examples[0].path}:{top.examples[0].line}")
+            evidence.append(f" at {where}", style="dim")
         lines.append(evidence)
     return Text("\n").join(lines)
 
