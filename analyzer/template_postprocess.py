@@ -17,6 +17,7 @@ from analyzer.masking import PINNED_TOKENS, WILDCARD
 _HEAD_DELIMITERS = "=:-.([{/@#,"
 # ...and its constant tail from one of these (`,` after `flags=<*>,`, `)` after `(uid=<*>)`).
 _TAIL_DELIMITERS = ",;:)]}.\"'"
+_OPENERS = "([\"'"
 _WILDCARD_RUN = re.compile(r"<\*>(?:\s*<\*>)+")
 _SPACES = re.compile(r"\s+")
 
@@ -41,9 +42,10 @@ def _head(prefix: str) -> str:
     if cut < 0:
         return ""
     head = prefix[: cut + 1]
-    # A head with digits in it is itself a value (`10.1.`, `2016-`), unless it is a masked value already.
+    # A head with digits in it is itself part of the value (`10.1.`, `2016-`, `[http-nio-8080-exec-`): keep
+    # only the brackets or quotes that open it (`[<*>]`).
     if any(c.isdigit() for c in head.replace(WILDCARD, "")):
-        return ""
+        return prefix[: len(prefix) - len(prefix.lstrip(_OPENERS))]
     return head
 
 
