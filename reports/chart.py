@@ -16,6 +16,7 @@ from analyzer.findings import Findings
 
 MAX_SERVICES = 6  # beyond this, lines blur together; the rest are summed as "other services"
 OTHER = "other services"
+UNNAMED = "(unnamed service)"
 
 
 @dataclass(frozen=True)
@@ -104,7 +105,8 @@ def _rates(findings: Findings):
     frame = pd.DataFrame(
         {
             "time": pd.to_datetime([p.time for p in points], utc=True),
-            "service": [p.service for p in points],
+            # an unnamed service still gets a line (pandas would fold an empty column name into its parent)
+            "service": [p.service or UNNAMED for p in points],
             "errors": [p.errors for p in points],
             "anomalous": [p.anomalous for p in points],
         }

@@ -69,7 +69,8 @@ def test_html_sections_in_order(report):
 
 def test_markdown_quotes_log_lines_with_file_and_line(report):
     md = report["postmortem.md"].read_text()
-    assert "`logs/payments/app.log:4521`" in md
+    # paths relative to the sources' shared directory, which the report names once
+    assert "`payments/app.log:4521`" in md and "Paths in this report are relative to `logs`." in md
     # the stack trace is quoted whole, in a fenced block, its tab-indented frames intact
     block = re.search(r"```text\n(ERROR \[payments\].*?)\n```", md, flags=re.S)
     assert block and "\tat com.shop.payments.ChargeService.charge(ChargeService.java:88)" in block.group(1)
@@ -78,7 +79,7 @@ def test_markdown_quotes_log_lines_with_file_and_line(report):
 def test_markdown_renders_as_intended(report):
     rendered = markdown_to_html(report["postmortem.md"].read_text())
     assert re.findall(r"<h2>(.+?)</h2>", rendered) == SECTIONS
-    assert rendered.count("<table>") == 7
+    assert rendered.count("<table>") == 8
     assert f'<a href="https://github.com/shop/shop/commit/{SHA}"><code>3f9c2a7</code></a>' in rendered
     assert '<pre><code class="language-text">ERROR [payments] c.s.p.ChargeService' in rendered
     assert "&lt;script&gt;alert" in rendered and "<script" not in rendered
@@ -107,7 +108,7 @@ def test_commit_links_in_markdown_and_html(report):
 def test_timeline_rows_carry_file_line_or_commit(report):
     md = report["postmortem.md"].read_text()
     timeline = md.split("## Timeline")[1].split("## Trigger")[0]
-    assert "| onset | payments: first 'Connection is not available' | `logs/payments/app.log:4521` |" in timeline
+    assert "| onset | payments: first 'Connection is not available' | `payments/app.log:4521` |" in timeline
     assert "`deploys.csv:14`" in timeline
 
 
@@ -346,3 +347,20 @@ def test_renders_what_the_verdict_stage_builds(tmp_path):
     assert f"https://github.com/shop/shop/commit/{SHA}" in md
     jsonschema.validate(json.loads((tmp_path / "findings.json").read_text()), load_schema())
     assert len(written) == 4
+
+
+def test_long_container_ids_are_cut_in_tables_but_not_in_commands(tmp_path):
+    findings = make_findings()
+    long_name = "logs/containers/pay-7d9_shop_pay-" + "a9842ad0201afae8" * 4 + ".log"
+    findings.inputs.sources[0].path = long_name
+    findings.timeline[1].ref = f"{long_name}:5135"
+    write_reports(findings, tmp_path, formats=("md",))
+    md = (tmp_path / "postmortem.md").read_text()
+    timeline = md.split("## Timeline")[1].split("## Trigger")[0]
+    assert "`containers/pay-7d9_shop_pay-a9842ad0201a….log:5135`" in timeline
+    assert "a9842ad0201afae8" * 4 in md  # the sources table and the commands keep the whole name
+
+
+def test_state_changes_are_listed_in_the_appendix(report):
+    appendix = report["postmortem.md"].read_text().split("## Appendix")[1]
+    assert "| 2026-11-20 13:58:30 UTC | `payments` | restart | `Started PaymentsApplication in 7.2 seconds (version 2.14.0)` | `payments/app.log:4410` |" in appendix
