@@ -74,12 +74,15 @@ def merge_compatible(clusters: list[tuple[str, tuple[str, ...]]]) -> tuple[list[
     two such variables lands in several clusters whose templates are each partly concrete:
     `segment <*> wrote hana.silva cluster <*>` and `segment <*> wrote <*> cluster bo.smith`. Such templates never
     disagree on a constant (where one has a word, the other has that word, a wildcard, or the word with other
-    numbers in it) and share most of their constant words. The same holds across sources: one program logging through two services (su and sshd both
-    write `session closed for user <*>`) is mined by two Drains, and each may have seen only one user.
+    numbers in it) and share most of their constant words. The same holds across sources: one program logging
+    through two services (su and sshd both write `session closed for user <*>`) is mined by two Drains, and
+    each may have seen only one user.
+
     Given (source key, template tokens) per cluster, in order of first appearance, returns for each cluster the
     index of the cluster it was merged into (itself when none) and the merged templates by that index. Earlier
     clusters absorb later ones, so the result is deterministic.
     """
+
     into = list(range(len(clusters)))
     merged: dict[int, tuple[str, ...]] = {}
     # length -> {(position, constant): [representative, ...]}: candidates are found by shared constants
