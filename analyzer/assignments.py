@@ -50,7 +50,8 @@ class _Mined:
     lines: list[np.ndarray] = field(default_factory=list)
     spans: list[np.ndarray] = field(default_factory=list)
     ids: list[np.ndarray] = field(default_factory=list)
-    examples: dict[int, str] = field(default_factory=dict)  # provisional id -> first message
+    examples: dict[int, tuple[int, str]] = field(default_factory=dict)  # provisional id -> (event number, message)
+    events: int = 0
     levels: list[pd.DataFrame] = field(default_factory=list)
     paths: dict[str, int] = field(default_factory=dict)
     sources: list[SourceStats] = field(default_factory=list)
@@ -77,7 +78,7 @@ def run_templates(
     return TemplatesSummary(
         templates=_rows(mined, templates),
         lines=sum(s.lines for s in mined.sources),
-        events=int(sum(len(i) for i in mined.ids)),
+        events=mined.events,
         sources=mined.sources,
         assignments_path=assignments,
         state_path=state,
@@ -95,7 +96,8 @@ def _keep(mined: _Mined, events: pd.DataFrame, ids: np.ndarray) -> None:
     new_ids, first_rows = np.unique(ids, return_index=True)
     messages = events["message"].to_numpy()
     for pid, row in zip(new_ids.tolist(), first_rows.tolist()):
-        mined.examples.setdefault(pid, str(messages[row]))
+        mined.examples.setdefault(pid, (mined.events + row, str(messages[row])))
+    mined.events += len(events)
     mined.levels.append(
         pd.DataFrame({"pid": ids, "level": events["level"].astype("str").fillna("").to_numpy()})
         .value_counts()
@@ -119,8 +121,8 @@ def _rows(mined: _Mined, templates: TemplateSet) -> list[TemplateRow]:
             top = totals.sort_values(["fid", "n"], ascending=[True, False], kind="stable").drop_duplicates("fid")
             level_of = dict(zip(top.fid.tolist(), top.level.tolist()))
     example_of: dict[int, str] = {}
-    for pid in sorted(mined.examples):  # provisional ids are numbered in input order: first wins
-        example_of.setdefault(int(templates.final_ids(np.array([pid]))[0]), mined.examples[pid])
+    for pid, (_, message) in sorted(mined.examples.items(), key=lambda item: item[1][0]):  # the earliest event wins
+        example_of.setdefault(int(templates.final_ids(np.array([pid]))[0]), message)
     rows = [
         TemplateRow(fid, text, int(counts[fid]) if fid < len(counts) else 0, level_of.get(fid), example_of.get(fid))
         for fid, text in templates.texts.items()
