@@ -216,7 +216,7 @@ def _locate(
 
     columns = _scan_columns(matrix)
     cp = scan_change_point(matrix[:, columns], severity[columns])
-    flags = isolation_forest_flags(matrix)
+    flags = isolation_forest_flags(matrix, severity)
     runs = flagged_runs(flags, MIN_BEFORE)
     if cp is not None and cp.p_value <= ALPHA and cp.strong:
         onset = _refine(table, matrix, buckets, cp, columns)

@@ -31,6 +31,7 @@ ALPHA = 0.01
 STRONG_EVIDENCE = 6.0  # a driver's own likelihood ratio for the change to count as a real incident
 MIN_RISE_EVENTS = 3
 MIN_DROP_PRESENCE = 0.7
+TOP_TEMPLATE_FEATURES = 20
 BURST_EVIDENCE = 12.0  # stricter than STRONG_EVIDENCE: a burst is judged after looking at many windows
 BURST_RATIO = 5.0
 BURST_MIN_EVENTS = 10  # a handful of lines of a rare template is how rare templates come
@@ -168,18 +169,37 @@ def peak_and_recovery(
     return peak, None
 
 
-def isolation_forest_flags(counts: np.ndarray, seed: int = 0, max_columns: int = 200) -> np.ndarray:
-    # Fitted on all windows: an incident that fills much of the logs is no outlier to it, which is why it is the
-    # second opinion (and the detector of short bursts), not the first.
-    """Windows an IsolationForest finds anomalous, over log counts of the most variable templates."""
+def isolation_forest_flags(counts: np.ndarray, severity: np.ndarray, seed: int = 0) -> np.ndarray:
+    """Windows an IsolationForest finds anomalous.
+
+    Fitted on all windows: an incident that fills much of the logs is no outlier to it, which is why it is the
+    second opinion (and the finder of short bursts), not the first. Its features summarise each window (volume,
+    errors, variety, templates never seen before, the busiest template's share) beside the counts of the most
+    variable templates: over hundreds of sparse template columns alone a forest rarely splits on the one that
+    matters."""
     buckets = counts.shape[0]
     if buckets < 8 or counts.shape[1] == 0:
         return np.zeros(buckets, dtype=bool)
-    x = np.log1p(counts.astype(np.float64))
-    columns = np.argsort(-x.var(axis=0))[:max_columns]
-    model = IsolationForest(n_estimators=100, contamination="auto", random_state=seed)
-    model.fit(x[:, columns])
-    return model.predict(x[:, columns]) == -1
+    model = IsolationForest(n_estimators=200, contamination="auto", random_state=seed)
+    features = window_features(counts, severity)
+    model.fit(features)
+    return model.predict(features) == -1
+
+
+def window_features(counts: np.ndarray, severity: np.ndarray, top: int = TOP_TEMPLATE_FEATURES) -> np.ndarray:
+    counts = counts.astype(np.float64)
+    total = counts.sum(axis=1)
+    errors = counts[:, severity >= ERROR_SEVERITY].sum(axis=1)
+    distinct = (counts > 0).sum(axis=1)
+    seen_before = np.vstack([np.zeros((1, counts.shape[1])), np.cumsum(counts, axis=0)[:-1]]) > 0
+    novel = np.where(seen_before, 0.0, counts).sum(axis=1)
+    busiest = counts.max(axis=1)
+    share = np.divide(busiest, total, out=np.zeros_like(total), where=total > 0)
+    logs = np.log1p(counts)
+    columns = np.argsort(-logs.var(axis=0))[:top]
+    summary = np.column_stack([np.log1p(total), np.log1p(errors), np.log1p(distinct), np.log1p(novel),
+                               np.log1p(busiest), share])
+    return np.column_stack([summary, logs[:, columns]])
 
 
 def flagged_runs(flags: np.ndarray, start: int) -> list[tuple[int, int]]:
