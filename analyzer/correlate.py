@@ -135,12 +135,12 @@ def _read_window(git: GitRepository, onset: datetime | None, end: datetime | Non
                  max_commits: int, notes: list[str]) -> tuple[list[Commit], list[Commit]]:
     """(commits that could have caused it, newest first; commits after the onset, for reverts and hotfixes)."""
     if onset is None:
-        commits = git.commits(["HEAD"], max_count=max_commits, counts=False)
+        commits = git.commits([git.info.head], max_count=max_commits, counts=False)
         notes.append(f"The logs carry no timestamps: changes are ranked by the code they touch over the last "
                      f"{len(commits)} commit(s) up to HEAD.")
         return commits, []
     since, until = onset - LOOKBACK, (end or onset) + AFTER
-    heads = ["HEAD"] + sorted({d.commit for d in deploys if d.commit and since <= d.time <= until})
+    heads = [git.info.head] + sorted({d.commit for d in deploys if d.commit and since <= d.time <= until})
     commits = git.commits(heads, since=since, until=until, max_count=max_commits, counts=False)
     if len(commits) >= max_commits:
         notes.append(f"Only the newest {max_commits} commits of the window were read (--max-commits).")
