@@ -1,0 +1,169 @@
+"""Turn the parsers' event batches into the compact event table the analysis runs on.
+
+Each batch is mined as it arrives and its message text dropped, keeping per event only the columns in
+EVENT_TABLE_COLUMNS (categoricals and integers) and per template a few example messages. That is what
+lets a multi-gigabyte input fit: memory grows with events x a few bytes, not with the text of the logs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+from pandas.api.types import union_categoricals
+
+from analyzer.findings import Example
+from analyzer.stages import EVENT_TABLE_COLUMNS, TemplateInfo
+from analyzer.templates import TemplateMiner
+from parsers.records import EventBatch, SourceStats
+
+CATEGORICAL = ("service", "level", "path", "logger")
+EXAMPLES_PER_TEMPLATE = 3
+
+
+@dataclass
+class MinedLogs:
+    """The logs of one set of paths after mining, before final template ids are known."""
+
+    sources: list[SourceStats] = field(default_factory=list)
+    parts: list[pd.DataFrame] = field(default_factory=list)  # EVENT_TABLE_COLUMNS, provisional template ids
+    first: list[pd.DataFrame] = field(default_factory=list)  # first examples per provisional id, per batch
+    last: pd.DataFrame | None = None  # last examples per provisional id, so far
+    level_counts: list[pd.DataFrame] = field(default_factory=list)
+    events: int = 0
+
+
+def mine_batches(
+    batches: Iterable[EventBatch],
+    miner: TemplateMiner,
+    on_progress: Callable[[int], None] | None = None,
+) -> MinedLogs:
+    """Feed every batch to the miner and keep the compact columns and example messages."""
+    mined = MinedLogs()
+    seq = 0  # global event order, so examples from different batches sort as read
+    for batch in batches:
+        if batch.last:
+            mined.sources.append(batch.source)
+        events = batch.events
+        if events.empty:
+            continue
+        ids = miner.add(events["message"], keys=events["service"])
+        order = np.arange(seq, seq + len(events), dtype=np.int64)
+        seq += len(events)
+        mined.parts.append(_compact(events, ids))
+        _keep_examples(mined, events, ids, order)
+        mined.level_counts.append(
+            pd.DataFrame({"tid": ids, "level": events["level"].to_numpy()}).value_counts().rename("n").reset_index()
+        )
+        mined.events += len(events)
+        if on_progress is not None:
+            on_progress(len(events))
+    return mined
+
+
+def _compact(events: pd.DataFrame, ids: np.ndarray) -> pd.DataFrame:
+    # Series, not .to_numpy(): a zone-aware column becomes an array of Python Timestamps there (seconds per 1M rows).
+    events = events.reset_index(drop=True)
+    return pd.DataFrame(
+        {
+            "time": pd.to_datetime(events["time"], utc=True),
+            "service": events["service"].astype("category"),
+            "level": events["level"].astype("category"),
+            "template_id": pd.Series(ids.astype(np.int64)),
+            "path": events["path"].astype("category"),
+            "line": events["line"].astype(np.int64),
+            "logger": events["logger"].astype("category"),
+        }
+    )
+
+
+def _keep_examples(mined: MinedLogs, events: pd.DataFrame, ids: np.ndarray, order: np.ndarray) -> None:
+    sample = pd.DataFrame(
+        {"tid": ids, "seq": order, "path": events["path"].to_numpy(), "line": events["line"].to_numpy(),
+         "text": events["message"].to_numpy()}
+    )
+    grouped = sample.groupby("tid", sort=False)
+    mined.first.append(grouped.head(EXAMPLES_PER_TEMPLATE))
+    tail = grouped.tail(EXAMPLES_PER_TEMPLATE)
+    if mined.last is not None:
+        tail = pd.concat([mined.last, tail]).groupby("tid", sort=False).tail(EXAMPLES_PER_TEMPLATE)
+    mined.last = tail
+
+
+def finish_table(mined: MinedLogs, final_ids: Callable[[np.ndarray], np.ndarray]) -> pd.DataFrame:
+    """The event table with final template ids; categorical columns unified across batches."""
+    if not mined.parts:
+        return empty_table()
+    columns = {}
+    for name in EVENT_TABLE_COLUMNS:
+        pieces = [part[name] for part in mined.parts]
+        if name in CATEGORICAL:
+            columns[name] = pd.Series(union_categoricals(pieces, ignore_order=True))
+        else:
+            columns[name] = pd.concat(pieces, ignore_index=True)
+    table = pd.DataFrame(columns)
+    table["template_id"] = final_ids(table["template_id"].to_numpy()).astype(np.int64)
+    return table
+
+
+def empty_table() -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "time": pd.Series([], dtype="datetime64[ns, UTC]"),
+            "service": pd.Series([], dtype="category"),
+            "level": pd.Series([], dtype="category"),
+            "template_id": pd.Series([], dtype=np.int64),
+            "path": pd.Series([], dtype="category"),
+            "line": pd.Series([], dtype=np.int64),
+            "logger": pd.Series([], dtype="category"),
+        }
+    )
+
+
+def template_catalog(
+    texts: dict[int, str],
+    table: pd.DataFrame,
+    mined: list[MinedLogs],
+    final_ids: Callable[[np.ndarray], np.ndarray],
+) -> dict[int, TemplateInfo]:
+    """One TemplateInfo per final template: count, dominant level, first and last examples."""
+    counts = table["template_id"].value_counts() if len(table) else pd.Series(dtype=np.int64)
+    catalog = {
+        int(tid): TemplateInfo(id=int(tid), text=text, count=int(counts.get(tid, 0))) for tid, text in texts.items()
+    }
+    levels = _dominant_levels(mined, final_ids)
+    first = _examples([f for m in mined for f in m.first], final_ids, head=True)
+    last = _examples([m.last for m in mined if m.last is not None], final_ids, head=False)
+    for tid, info in catalog.items():
+        info.level = levels.get(tid) or None
+        info.examples = first.get(tid, [])
+        info.recent = last.get(tid, [])
+    return catalog
+
+
+def _dominant_levels(mined: list[MinedLogs], final_ids: Callable[[np.ndarray], np.ndarray]) -> dict[int, str]:
+    frames = [f for m in mined for f in m.level_counts]
+    if not frames:
+        return {}
+    counts = pd.concat(frames, ignore_index=True)
+    counts["tid"] = final_ids(counts["tid"].to_numpy())
+    counts = counts[counts["level"].astype(str) != ""]
+    totals = counts.groupby(["tid", "level"], observed=True)["n"].sum().reset_index()
+    top = totals.sort_values("n", ascending=False).drop_duplicates("tid")
+    return {int(t): str(lv) for t, lv in zip(top["tid"], top["level"])}
+
+
+def _examples(frames: list[pd.DataFrame], final_ids: Callable[[np.ndarray], np.ndarray], head: bool) -> dict[int, list[Example]]:
+    if not frames:
+        return {}
+    rows = pd.concat(frames, ignore_index=True)
+    rows["tid"] = final_ids(rows["tid"].to_numpy())
+    rows = rows.sort_values("seq")
+    grouped = rows.groupby("tid", sort=False)
+    rows = grouped.head(EXAMPLES_PER_TEMPLATE) if head else grouped.tail(EXAMPLES_PER_TEMPLATE)
+    out: dict[int, list[Example]] = {}
+    for tid, path, line, text in zip(rows["tid"], rows["path"], rows["line"], rows["text"]):
+        out.setdefault(int(tid), []).append(Example(path=str(path), line=int(line), text=str(text)))
+    return out

@@ -1,0 +1,256 @@
+"""Which service the incident started in: by order, own new errors and the direction of blame, not by volume.
+
+A broken dependency makes every caller log timeouts about it, often ten times more lines than the broken service
+logs itself, so error counts point at victims. Three signals point at the origin instead: it misbehaves first
+(within the clock skew between hosts), its anomalous errors are its own rather than complaints about someone else,
+and the complaints of others name it ("timeout calling X", "connection refused to X:8080", "503 from X"). Blame is
+followed along chains (A blames B, B blames C: C is the origin) by letting each service pass on the share of its
+anomalous errors that are complaints, to the services they name, until the blame comes to rest.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass, field
+from datetime import datetime
+
+import numpy as np
+
+from analyzer.findings import ServiceScore
+
+GENERIC_SUFFIXES = ("-service", "_service", "service", "-svc", "-server", "-srv", "-api", "-app", "-deployment", "-deploy")
+POD_HASH = re.compile(r"-[a-z0-9]{6,10}-[a-z0-9]{5}$|-[a-z0-9]{5}$")
+TOKEN = re.compile(r"[a-z0-9][a-z0-9_.-]*[a-z0-9]|[a-z0-9]", re.IGNORECASE)
+URL_HOST = re.compile(r"\b[a-z][a-z0-9+.-]*://(?:[^@/\s]+@)?([a-z0-9_.-]+)(?::(\d{1,5}))?", re.IGNORECASE)
+HOST_PORT = re.compile(r"(?<![\w.:/-])([a-z][a-z0-9_-]*(?:\.[a-z0-9_-]+)*):(\d{2,5})\b", re.IGNORECASE)
+# Words that make a named service the object of a complaint rather than a passing mention.
+BLAME_WORDS = re.compile(
+    r"time[ds]?[ -]?out|refused|reset|unreachable|unavailable|not available|no healthy|calling|call to|request to|"
+    r"connect|upstream|downstream|dependency|backend|circuit|\b50[0234]\b|bad gateway|gateway|from|returned|"
+    r"respon|failed to (?:reach|call|contact|get|fetch|send)|could not (?:reach|call|contact)|cannot (?:reach|call)|"
+    r"not responding|down\b|retry|retries|remote|peer",
+    re.IGNORECASE,
+)
+# Words too common in messages to stand for a service, even when a service name reduces to them.
+GENERIC_WORDS = frozenset({"api", "app", "web", "www", "http", "https", "service", "server", "svc", "worker", "main",
+                           "default", "prod", "production", "staging", "dev", "test", "local", "internal", "backend",
+                           "frontend-api", "client", "host", "node", "db"})
+LOCAL_HOSTS = frozenset({"localhost", "127.0.0.1", "0.0.0.0", "::1"})
+
+WEIGHT_EARLY, WEIGHT_BLAMED, WEIGHT_OWN, WEIGHT_DROP, WEIGHT_COMPLAINER = 0.30, 0.30, 0.25, 0.15, 0.20
+
+
+@dataclass
+class ServiceActivity:
+    """What one service did around the incident: the input of the ranking."""
+
+    name: str
+    onset: datetime | None = None  # its first anomalous event
+    errors_baseline: int = 0
+    errors_incident: int = 0
+    own: list[tuple[str, float]] = field(default_factory=list)  # (template, evidence) anomalous errors of its own
+    blames: dict[str, float] = field(default_factory=dict)  # service it complains about -> weight
+    blame_examples: dict[str, str] = field(default_factory=dict)  # service -> a template that names it
+    external: dict[str, float] = field(default_factory=dict)  # hosts it complains about that log nothing here
+    dropped: list[str] = field(default_factory=list)  # steady templates of its own that went quiet
+
+
+def service_aliases(names: list[str]) -> dict[str, str]:
+    """Lower-case names a message may use for each service (pod hashes, "-service" suffixes and a shared prefix
+    like "ts-" stripped); names that would match two services are left out."""
+    prefix = _shared_prefix([n.lower() for n in names])
+    candidates: dict[str, set[str]] = {}
+    for name in names:
+        for alias in _aliases_of(name.lower(), prefix):
+            candidates.setdefault(alias, set()).add(name)
+    return {alias: next(iter(owners)) for alias, owners in candidates.items() if len(owners) == 1}
+
+
+def _aliases_of(name: str, prefix: str) -> set[str]:
+    out = {name}
+    base = POD_HASH.sub("", name) if len(POD_HASH.sub("", name)) >= 3 else name
+    out.add(base)
+    for stem in (base, base[len(prefix) :] if prefix and base.startswith(prefix) else base):
+        out.add(stem)
+        for suffix in GENERIC_SUFFIXES:
+            if stem.endswith(suffix) and len(stem) - len(suffix) >= 3:
+                out.add(stem[: -len(suffix)].rstrip("-_."))
+    return {a for a in out if len(a) >= 2 and (a == name or a not in GENERIC_WORDS)}
+
+
+def _shared_prefix(names: list[str]) -> str:
+    """A dash-terminated prefix every service name shares ("ts-"), when there are several services."""
+    if len(names) < 2:
+        return ""
+    first = names[0].split("-", 1)
+    if len(first) < 2:
+        return ""
+    prefix = first[0] + "-"
+    return prefix if all(n.startswith(prefix) for n in names) else ""
+
+
+def blame_targets(text: str, aliases: dict[str, str], own: str) -> tuple[dict[str, float], dict[str, float]]:
+    """Services (and outside hosts) a message complains about: {service: strength}, {host: strength}.
+
+    A named service counts fully when the message also has a word of complaint, half when it is a bare mention.
+    Hosts in URLs or host:port that match no service are outside dependencies."""
+    strength = 1.0 if BLAME_WORDS.search(text) else 0.5
+    services: dict[str, float] = {}
+    for match in TOKEN.finditer(text):
+        if _in_url_path(text, match.start()):
+            continue
+        token = match.group(0)
+        for candidate in _token_forms(token.lower()):
+            target = aliases.get(candidate)
+            if target and target != own:
+                services[target] = max(services.get(target, 0.0), strength)
+                break
+    external: dict[str, float] = {}
+    for host, port in [*URL_HOST.findall(text), *HOST_PORT.findall(text)]:
+        host = host.lower()
+        if host in LOCAL_HOSTS or any(aliases.get(c) for c in _token_forms(host)):
+            continue
+        if re.fullmatch(r"[\d.]+", host) or not port and "." not in host:
+            continue
+        external[f"{host}:{port}" if port else host] = strength
+    return services, external
+
+
+def _in_url_path(text: str, start: int) -> bool:
+    """A token right after a single "/" is a path segment ("/api/orders"), not a host ("http://orders")."""
+    return start > 0 and text[start - 1] == "/" and not text[max(start - 2, 0) : start] == "//"
+
+
+def _token_forms(token: str) -> list[str]:
+    """A token as written, without a port, and its first DNS label ("payment.prod.svc:80" -> "payment")."""
+    bare = token.split(":", 1)[0].strip("._-")
+    return list(dict.fromkeys([token, bare, bare.split(".", 1)[0]]))
+
+
+def rank_services(
+    activities: list[ServiceActivity], skew_seconds: float, spread_seconds: float
+) -> list[ServiceScore]:
+    """Every service, most likely origin first, with its score (0..1) and the reasons in words."""
+    if not activities:
+        return []
+    names = [a.name for a in activities]
+    blamed = _blame_at_rest(activities)
+    onsets = [a.onset for a in activities if a.onset is not None]
+    earliest = min(onsets) if onsets else None
+    scores = []
+    for i, activity in enumerate(activities):
+        early = _earliness(activity.onset, earliest, skew_seconds, spread_seconds)
+        own_evidence = sum(w for _, w in activity.own)
+        own = 1.0 - math.exp(-own_evidence / 1.5)
+        complaints = sum(activity.blames.values())
+        complainer = complaints / (complaints + own_evidence) if complaints else 0.0
+        dropped = 1.0 if activity.dropped else 0.0
+        score = (
+            WEIGHT_EARLY * early
+            + WEIGHT_BLAMED * blamed[i]
+            + WEIGHT_OWN * own
+            + WEIGHT_DROP * dropped
+            - WEIGHT_COMPLAINER * complainer * (1.0 - blamed[i])
+        )
+        scores.append(
+            ServiceScore(
+                name=activity.name,
+                score=round(float(min(max(score, 0.0), 1.0)), 4),
+                onset=activity.onset,
+                error_events_baseline=activity.errors_baseline,
+                error_events_incident=activity.errors_incident,
+                reasons=_reasons(activity, earliest, activities, names, blamed[i], complainer),
+            )
+        )
+    never = datetime.max.replace(tzinfo=earliest.tzinfo) if earliest else None
+    return sorted(scores, key=lambda s: (-s.score, s.onset or never or 0, s.name))
+
+
+def _earliness(onset: datetime | None, earliest: datetime | None, skew: float, spread: float) -> float:
+    """1 for the first service (and any within the clock skew of it), decaying for later ones."""
+    if onset is None or earliest is None:
+        return 0.0
+    delay = max((onset - earliest).total_seconds() - skew, 0.0)
+    return math.exp(-delay / max(spread, 1.0))
+
+
+def _blame_at_rest(activities: list[ServiceActivity]) -> np.ndarray:
+    """0..1 per service: how much of everyone's complaining ends up at it, net of its own share to start with."""
+    index = {a.name: i for i, a in enumerate(activities)}
+    n = len(activities)
+    edges = np.zeros((n, n))
+    for i, a in enumerate(activities):
+        for target, weight in a.blames.items():
+            if target in index:
+                edges[i, index[target]] += weight
+    if not edges.any():
+        return np.zeros(n)
+    own = np.array([sum(w for _, w in a.own) for a in activities])
+    outgoing = edges.sum(axis=1)
+    start = own + outgoing
+    start = start / start.sum()
+    passes_on = np.divide(outgoing, outgoing + own, out=np.zeros(n), where=(outgoing + own) > 0)
+    transition = np.divide(edges, outgoing[:, None], out=np.zeros_like(edges), where=outgoing[:, None] > 0)
+    mass, rest = start.copy(), np.zeros(n)
+    for _ in range(50):  # blame cycles (two services timing out on each other) fade geometrically
+        rest += mass * (1.0 - passes_on)
+        mass = (mass * passes_on) @ transition
+    rest += mass
+    gain = np.maximum(rest - start, 0.0)
+    return gain / gain.max() if gain.max() > 0 else gain
+
+
+def _reasons(
+    a: ServiceActivity,
+    earliest: datetime | None,
+    activities: list[ServiceActivity],
+    names: list[str],
+    blamed: float,
+    complainer: float,
+) -> list[str]:
+    reasons = []
+    if a.onset is not None and earliest is not None:
+        delay = (a.onset - earliest).total_seconds()
+        when = a.onset.strftime("%H:%M:%S")
+        reasons.append(
+            f"first anomalous event at {when}, the earliest of all services"
+            if delay <= 0
+            else f"first anomalous event at {when}, {_duration(delay)} after the earliest service"
+        )
+    if a.own:
+        top = sorted(a.own, key=lambda t: -t[1])
+        reasons.append(f"{len(a.own)} anomalous error template(s) of its own, e.g. “{_short(top[0][0])}”")
+    accusers = [(o.name, o.blame_examples.get(a.name, "")) for o in activities if a.name in o.blames]
+    if accusers:
+        listed = ", ".join(f"{name} (“{_short(text)}”)" for name, text in accusers[:3])
+        more = f" and {len(accusers) - 3} more" if len(accusers) > 3 else ""
+        reasons.append(f"blamed by {len(accusers)} service(s): {listed}{more}")
+    if a.blames:
+        reasons.append(
+            f"its anomalous errors are mostly complaints about {', '.join(sorted(a.blames))}"
+            if complainer >= 0.5
+            else f"it also complains about {', '.join(sorted(a.blames))}"
+        )
+    if a.external:
+        reasons.append(f"its errors name {', '.join(sorted(a.external)[:3])}, which logs nothing here")
+    if a.dropped:
+        reasons.append(f"steady message(s) stopped: “{_short(a.dropped[0])}”")
+    if a.errors_incident > 0 and complainer >= 0.5 and blamed < 0.5:
+        reasons.append(f"loud ({a.errors_incident} error events) but its errors are about others: likely a victim")
+    if not reasons:
+        reasons.append("nothing anomalous in its logs")
+    return reasons
+
+
+def _short(text: str, limit: int = 90) -> str:
+    line = text.strip().splitlines()[0] if text.strip() else ""
+    return line if len(line) <= limit else line[: limit - 1] + "…"
+
+
+def _duration(seconds: float) -> str:
+    if seconds < 120:
+        return f"{seconds:.0f} s"
+    if seconds < 7200:
+        return f"{seconds / 60:.0f} min"
+    return f"{seconds / 3600:.1f} h"

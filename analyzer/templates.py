@@ -1,0 +1,286 @@
+"""The template miner: Drain3's tree driven over masked, de-duplicated messages.
+
+Why it is shaped like this:
+- Most lines of a log repeat a message seen before once its variables are masked, so each batch is reduced to its
+  distinct (source, masked message) pairs first and only those reach Drain; each pair is remembered with the
+  cluster it joined, and a later repeat is answered from that memo. Time grows with distinct messages, not lines.
+- Drain is used through `drain3.drain.Drain` itself (not `drain3.TemplateMiner`): its persistence re-serialises
+  the model on every change and `max_clusters` evicts silently, both unusable here. Our state is our own JSON.
+- One Drain per source key (service): templates of different programs never share a tree, which is both more
+  accurate (no cross-talk in similarity) and faster (smaller leaves to scan).
+- Drain scores a masked `<*>` in the message against a `<*>` in the template as a match: the masks are evidence
+  that both hold a variable there (stock Drain counts it as a mismatch, which splits messages that are mostly
+  masked values).
+- `finish` post-processes (template_postprocess): templates that Drain split over an unmasked variable are merged
+  back, each wildcard is narrowed to the variable part of its token (`uid=<*>`), and templates equal once runs of
+  wildcards are folded become one. Final ids are numbered by first appearance, so the same input gives the same ids.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import operator
+import os
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+from drain3.drain import Drain, LogCluster, Node
+
+from analyzer.masking import PINNED_TOKENS, WILDCARD, event_text, mask_array
+from analyzer.template_postprocess import merge_compatible, merge_equal_templates, refine_template
+
+# Drain settings chosen once for every system (no per-dataset tuning): depth 4 is Drain's published default.
+# Similarity 0.75 (three tokens in four agree, masked values counting as agreement) sits mid-plateau on Loghub:
+# 0.72-0.78 give the same groups; below 0.7 unrelated events merge, above 0.8 events split on one unmasked word.
+# Splits from unmasked variables are mended afterwards by template_postprocess.merge_compatible.
+DRAIN_DEPTH = 4
+DRAIN_SIM_TH = 0.75
+DRAIN_MAX_CHILDREN = 100
+
+
+class _MaskAwareDrain(Drain):
+    """Drain whose similarity counts a masked value facing a template wildcard as agreement.
+
+    With `<*>` as both the mask and Drain's parameter string, "agreement" is plain token equality, so the score
+    is a count of equal positions (done in C by `map`). Stock Drain would score a masked value against a
+    template wildcard as a mismatch, which splits messages that are mostly masked values.
+    """
+
+    def get_seq_distance(self, seq1, seq2, include_params):
+        if not seq1:
+            return 1.0, 0
+        if not (PINNED_TOKENS.isdisjoint(seq2) and PINNED_TOKENS.isdisjoint(seq1)) and not _pins_agree(seq1, seq2):
+            return 0.0, seq1.count(WILDCARD)  # a 5xx never joins a 2xx, however alike the rest
+        sim_tokens = sum(map(operator.eq, seq1, seq2))
+        param_count = seq1.count(WILDCARD)
+        if include_params:  # only Drain's `match()` asks; wildcards then agree with anything
+            sim_tokens += sum(1 for a, b in zip(seq1, seq2) if a == WILDCARD and b != WILDCARD)
+        return sim_tokens / len(seq1), param_count
+
+    def add_tokens(self, tokens: tuple[str, ...]) -> tuple[LogCluster, bool]:
+        """`add_log_message` for an already split message, without the profiler hooks: (cluster, template changed).
+
+        Same steps as Drain3's own: tree search, else a new cluster in the prefix tree, else widen the template."""
+        cluster = self.tree_search(self.root_node, tokens, self.sim_th, False)
+        if cluster is None:
+            self.clusters_counter += 1
+            cluster = LogCluster(tokens, self.clusters_counter)
+            self.id_to_cluster[cluster.cluster_id] = cluster
+            self.add_seq_to_prefix_tree(self.root_node, cluster)
+            return cluster, True
+        cluster.size += 1
+        template = cluster.log_template_tokens
+        widened = tuple(t if t == m else WILDCARD for t, m in zip(template, tokens))
+        if widened == template:
+            return cluster, False
+        cluster.log_template_tokens = widened
+        return cluster, True
+
+
+def _pins_agree(template, tokens) -> bool:
+    return all(a == b for a, b in zip(template, tokens) if a in PINNED_TOKENS or b in PINNED_TOKENS)
+
+
+def _new_drain() -> _MaskAwareDrain:
+    return _MaskAwareDrain(
+        depth=DRAIN_DEPTH, sim_th=DRAIN_SIM_TH, max_children=DRAIN_MAX_CHILDREN, param_str=WILDCARD
+    )
+
+
+@dataclass
+class _Cluster:
+    """What the miner knows about one provisional cluster beyond Drain's own template."""
+
+    key: str
+    drain_id: int
+    # Per token position: the longest common prefix and suffix of every value seen there. They let a varying
+    # `key=value` token become `key=<*>` rather than a bare `<*>` (see template_postprocess.refine_template).
+    prefixes: list[str]
+    suffixes: list[str]
+    shortest: list[int]
+    count: int = 0
+
+
+@dataclass
+class TemplateSet:
+    """The final templates: provisional cluster ids mapped to stable final ids numbered by first appearance."""
+
+    texts: dict[int, str]  # final template id -> template text with <*>
+    provisional_to_final: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    counts: dict[int, int] = field(default_factory=dict)  # final id -> events seen while mining
+
+    def final_ids(self, provisional: np.ndarray) -> np.ndarray:
+        return self.provisional_to_final[np.asarray(provisional, dtype=np.int64)]
+
+
+class TemplateMiner:
+    """Mines templates batch by batch; `add` returns provisional ids, `finish` the final templates."""
+
+    def __init__(self, state: dict | None = None):
+        self._drains: dict[str, _MaskAwareDrain] = {}
+        self._clusters: list[_Cluster] = []  # indexed by provisional id
+        self._by_drain_id: dict[tuple[str, int], int] = {}
+        # memo_key(key, masked message) -> provisional id. A 64-bit digest rather than the text: half the memory,
+        # and no message text in a saved state (a collision needs ~4e9 distinct messages to become likely).
+        self._memo: dict[int, int] = {}
+        self._wildcards: dict[int, list[int]] = {}  # provisional id -> wildcard positions of its template (a cache)
+        if state is not None:
+            from analyzer.template_state import restore_into
+
+            restore_into(self, state)
+
+    # -- mining -------------------------------------------------------------------------------------------
+    def add(self, messages: pd.Series, keys: pd.Series | None = None) -> np.ndarray:
+        """Provisional cluster id (int64) per message, in order. `keys` (same length) names the source/service of
+        each message if per-source miners help accuracy. Memoised: each distinct masked message fed to Drain once."""
+        if len(messages) == 0:
+            return np.zeros(0, dtype=np.int64)
+        # Everything per line stays in Arrow/numpy; Python sees only distinct (key, masked message) pairs.
+        raw_codes, raw_uniques = _encode(messages)
+        masked_codes, masked_uniques = _encode(mask_array(event_text(raw_uniques)))
+        line_masked = masked_codes[raw_codes]
+        if keys is None:
+            key_codes, key_names = np.zeros(len(messages), dtype=np.int64), [""]
+        else:
+            key_codes, key_uniques = _encode(keys)
+            key_names = key_uniques.to_pylist()
+        n_masked = len(masked_uniques)
+        pair_codes, pair_uniques = pd.factorize(key_codes * n_masked + line_masked, use_na_sentinel=False)
+        # Distinct pairs in order of first appearance: the order Drain would have seen them line by line.
+        masked_texts = masked_uniques.to_pylist()
+        pair_ids = np.fromiter(
+            (self._assign(key_names[pair // n_masked], masked_texts[pair % n_masked]) for pair in pair_uniques.tolist()),
+            dtype=np.int64,
+            count=len(pair_uniques),
+        )
+        provisional = pair_ids[pair_codes]
+        counts = np.bincount(provisional, minlength=len(self._clusters))
+        for pid in np.flatnonzero(counts).tolist():
+            self._clusters[pid].count += int(counts[pid])
+        return provisional
+
+    def _assign(self, key: str, masked: str) -> int:
+        memo_key = memo_key_of(key, masked)
+        pid = self._memo.get(memo_key)
+        if pid is not None:
+            return pid
+        drain = self._drains.get(key)
+        if drain is None:
+            drain = self._drains[key] = _new_drain()
+        tokens = tuple(masked.split())
+        cluster, changed = drain.add_tokens(tokens)
+        pid = self._by_drain_id.get((key, cluster.cluster_id))
+        if pid is None:
+            pid = len(self._clusters)
+            self._by_drain_id[(key, cluster.cluster_id)] = pid
+            self._clusters.append(
+                _Cluster(key, cluster.cluster_id, list(tokens), list(tokens), [len(t) for t in tokens])
+            )
+            return self._remember(memo_key, pid)
+        wild = self._wildcards.get(pid)
+        if wild is None or changed:
+            wild = self._wildcards[pid] = [i for i, t in enumerate(cluster.log_template_tokens) if t == WILDCARD]
+        _widen_affixes(self._clusters[pid], tokens, wild)
+        return self._remember(memo_key, pid)
+
+    def _remember(self, memo_key: int, pid: int) -> int:
+        self._memo[memo_key] = pid
+        return pid
+
+    # -- results -------------------------------------------------------------------------------------------
+    def provisional_texts(self) -> list[str]:
+        """Each provisional cluster's final template text (after merging compatible clusters), by provisional id."""
+        shapes = [(c.key, self._drains[c.key].id_to_cluster[c.drain_id].log_template_tokens) for c in self._clusters]
+        into, merged = merge_compatible(shapes)
+        affixes = {}
+        for pid, target in enumerate(into):
+            info = self._clusters[pid]
+            if target not in affixes:
+                affixes[target] = (list(info.prefixes), list(info.suffixes), list(info.shortest))
+                continue
+            prefixes, suffixes, shortest = affixes[target]
+            for i in range(len(prefixes)):
+                prefixes[i] = os.path.commonprefix([prefixes[i], info.prefixes[i]])
+                suffixes[i] = _common_suffix(suffixes[i], info.suffixes[i])
+                shortest[i] = min(shortest[i], info.shortest[i])
+        texts = {target: refine_template(merged[target], *affixes[target]) for target in merged}
+        return [texts[target] for target in into]
+
+    def finish(self) -> TemplateSet:
+        """The final templates of everything added so far (the miner can go on adding afterwards)."""
+        texts = self.provisional_texts()
+        counts = [info.count for info in self._clusters]
+        mapping, final_texts = merge_equal_templates(texts)
+        final_counts: dict[int, int] = {}
+        for pid, fid in enumerate(mapping.tolist()):
+            final_counts[fid] = final_counts.get(fid, 0) + counts[pid]
+        return TemplateSet(texts=final_texts, provisional_to_final=mapping, counts=final_counts)
+
+    # -- state -----------------------------------------------------------------------------------------------
+    def to_state(self) -> dict:
+        from analyzer.template_state import miner_to_state
+
+        return miner_to_state(self)
+
+    @classmethod
+    def from_state(cls, state: dict) -> "TemplateMiner":
+        return cls(state)
+
+
+def memo_key_of(key: str, masked: str) -> int:
+    """A stable 64-bit digest of (source key, masked message): the same in every process, unlike hash()."""
+    digest = hashlib.blake2b(key.encode("utf-8", "surrogatepass") + b"\0" + masked.encode("utf-8", "surrogatepass"),
+                             digest_size=8).digest()
+    return int.from_bytes(digest, "little", signed=True)
+
+
+def mining_text(messages: pd.Series) -> pd.Series:
+    """What Drain is fed for each message: its event text, masked (same index and order)."""
+    values = pa.array(messages.astype("str").fillna(""), type=pa.large_string())
+    return pd.Series(mask_array(event_text(values)).to_pylist(), index=messages.index, dtype="str")
+
+
+def _encode(values) -> tuple[np.ndarray, pa.Array]:
+    """Codes (int64, in order of first appearance) and the distinct strings, via Arrow's hash encoder."""
+    if isinstance(values, pd.Series) and values.dtype == object:  # mixed Python objects: text of each, None kept
+        values = values.astype("str")
+    array = values if isinstance(values, (pa.Array, pa.ChunkedArray)) else pa.array(values, from_pandas=True)
+    if isinstance(array, pa.ChunkedArray):
+        array = array.combine_chunks()
+    if not pa.types.is_large_string(array.type):
+        array = array.cast(pa.large_string())
+    encoded = pc.dictionary_encode(pc.fill_null(array, ""))
+    return encoded.indices.to_numpy(zero_copy_only=False).astype(np.int64, copy=False), encoded.dictionary
+
+
+def _widen_affixes(info: _Cluster, tokens: list[str], wildcards: list[int]) -> None:
+    """Fold one member's tokens into the cluster's common prefixes/suffixes at the template's wildcards.
+
+    Elsewhere every member so far has the same token, so the first member's token is already the answer."""
+    if len(tokens) != len(info.prefixes):  # cannot happen with Drain (same length), guard anyway
+        return
+    for i in wildcards:
+        token = tokens[i]
+        prefix = info.prefixes[i]
+        if not token.startswith(prefix):
+            info.prefixes[i] = os.path.commonprefix([prefix, token])
+        suffix = info.suffixes[i]
+        if not token.endswith(suffix):
+            info.suffixes[i] = _common_suffix(suffix, token)
+        if len(token) < info.shortest[i]:
+            info.shortest[i] = len(token)
+
+
+def _common_suffix(a: str, b: str) -> str:
+    n = 0
+    for x, y in zip(reversed(a), reversed(b)):
+        if x != y:
+            break
+        n += 1
+    return a[len(a) - n :] if n else ""
+
+
+__all__ = ["TemplateMiner", "TemplateSet", "LogCluster", "Node"]

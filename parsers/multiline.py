@@ -1,0 +1,76 @@
+"""Folding multi-line events (stack traces, indented continuations) into the event that opened them."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from parsers.formats.vector_re import as_arrow, search, to_str_series
+
+# Lines that continue the event above whatever the file's format: stack frames and trace headers of Java,
+# Python, Go, Node, .NET and Ruby, and indented or blank lines.
+CONTINUATION = (
+    r"^(?:\s+\S"                                    # indented: frames, wrapped text
+    r"|\s*$"                                        # blank lines inside a trace
+    r"|at [\w$.<>/\[\]]+[.(]"                       # Java/Node frame without indent
+    r"|\.\.\. \d+ (?:more|common frames omitted)"   # Java
+    r"|(?:Caused by|Suppressed|Wrapped by): "       # Java cause chains
+    r"|Traceback \(most recent call last\):"        # Python
+    r"|During handling of the above exception|The above exception was the direct cause"
+    r"|goroutine \d+ \[[^\]]*\]:"                   # Go goroutine dumps
+    r"|created by \S"                               # Go
+    r"|[^\s:]+\.go:\d+"                             # Go file:line
+    r"|---? End of (?:inner exception )?stack trace"  # .NET
+    r"|[^\s:]+:\d+:in [`'])"                        # Ruby
+)
+# Lines without a header that nevertheless open an event of their own: a crash's first line.
+STARTS = r"^(?:panic: |fatal error: |Exception in thread |Unhandled [Ee]xception|Traceback \(most recent call last\):$)"
+# Lines that continue an event only right after a continuation line: the exception line closing a Python
+# traceback, a Go frame's function line, `exit status 2`.
+AFTER_CONTINUATION = (
+    r"^(?:[\w.]+(?:Error|Exception|Exit|Interrupt|Warning|Failure)(?::|$)"
+    r"|[\w./*()\[\]-]+\(.*\)$"
+    r"|exit status \d+$"
+    r"|panic: )"
+)
+
+
+def continuation_mask(text: pd.Series, parsed: pd.Series, fold_unparsed: bool) -> pd.Series:
+    """True for lines that belong to the event above. The first line never does (it opens the chunk)."""
+    unparsed = ~parsed.astype(bool)
+    looks = search(text, CONTINUATION)
+    opens = search(text, STARTS)
+    previous_opened_here = parsed.shift(1, fill_value=True)
+    # A bare "Traceback" right under a header line belongs to it (logger.exception); elsewhere it opens a crash.
+    opens &= ~(text.str.startswith("Traceback") & previous_opened_here.astype(bool))
+    mask = unparsed & (looks | fold_unparsed) & ~opens
+    if not fold_unparsed:
+        after = unparsed & search(text, AFTER_CONTINUATION)
+        for _ in range(3):  # a closing line may follow another such line (Go: frame line then file line)
+            mask = mask | (after & mask.shift(1, fill_value=False))
+    if len(mask):
+        mask.iloc[0] = False
+    return mask
+
+
+def fold(events: pd.DataFrame, text: pd.Series, spans: pd.Series, is_continuation: pd.Series) -> pd.DataFrame:
+    """One row per event: continuation lines' text joined to their opener's message with newlines; `lines`
+    counts the physical lines folded in."""
+    starts = ~is_continuation.to_numpy()
+    event_of = np.cumsum(starts) - 1
+    opened = events[starts].copy()
+    opened["lines"] = np.bincount(event_of, weights=spans.to_numpy(), minlength=len(opened)).astype("int64")
+    if not starts.all():
+        # Each event's pieces (its message, then its continuation lines) as one Arrow list, joined in C++.
+        pieces = events["message"].copy()
+        pieces[~starts] = text[~starts].str.rstrip()
+        offsets = np.append(np.flatnonzero(starts), len(starts)).astype("int64")
+        values = as_arrow(pieces.fillna("")).cast(pa.large_string())
+        grouped = pa.LargeListArray.from_arrays(pa.array(offsets), values)
+        joined = to_str_series(pc.binary_join(grouped, pa.scalar("\n", pa.large_string())), opened.index)
+        multi = opened["lines"].to_numpy() > 1
+        opened["message"] = joined.str.rstrip().where(multi, opened["message"])
+    return opened

@@ -1,0 +1,42 @@
+"""Any bytes in: no exception out, and every line read is accounted for (in an event or counted as skipped)."""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from parsers.ingest import read_logs
+from parsers.records import ParseOptions
+
+_LINE_PIECES = st.sampled_from([
+    "2024-03-05 14:02:11,482 INFO [main] com.x.App: ", "Dec 31 23:59:59 web1 sshd[1]: ", '{"level":"error","msg":"',
+    '{"log":"x\\n","stream":"stdout","time":"2024-03-05T14:02:11Z"}', "2024-03-05T14:02:11.1Z stdout P ",
+    "\tat com.x.App.run(App.java:12)", "Traceback (most recent call last):", "panic: boom", "level=info msg=",
+    '10.0.0.1 - - [05/Mar/2024:14:02:11 +0000] "GET / HTTP/1.1" 200 1', "<34>1 2024-03-05T14:02:11Z h a - - - ",
+    "\u00e9\u4e2d", "\x00", "\r", "   ", "", "1117838570 ", "081109 203615 148 INFO dfs.X: ",
+])
+_TEXT = st.lists(st.one_of(_LINE_PIECES, st.text(max_size=30)), max_size=6).map("".join)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(lines=st.lists(_TEXT, max_size=40), raw=st.binary(max_size=200), batch=st.integers(1, 9))
+def test_any_input_is_read_without_error_and_every_line_counted(lines, raw, batch):
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "fuzz.log"
+        path.write_bytes("\n".join(lines).encode("utf-8", errors="surrogatepass") + raw)
+        try:
+            batches = list(read_logs([str(path)], ParseOptions(tz="UTC", batch_lines=batch)))
+        except Exception as exc:  # only "nothing readable" is allowed, for binary-looking bytes
+            assert exc.__class__.__name__ == "UserError", exc
+            return
+    stats = batches[-1].source
+    if stats.format == "binary":
+        return
+    read = sum(int(b.events["lines"].sum()) for b in batches)
+    assert read + stats.lines_skipped == stats.lines
+    assert all(len(b.events) <= batch for b in batches)
+    for b in batches:
+        assert b.events["line"].is_monotonic_increasing

@@ -1,0 +1,126 @@
+"""Origin ranking: names messages use for services, who blames whom, and order over volume."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+
+import pytest
+
+from analyzer.service_rank import ServiceActivity, blame_targets, rank_services, service_aliases
+
+T = datetime(2026, 3, 14, 9, 0, tzinfo=timezone.utc)
+K8S = ["ts-order-service", "ts-payment-service", "ts-travel-service", "ts-ui-dashboard"]
+
+
+def test_aliases_strip_pod_hashes_shared_prefix_and_generic_suffixes():
+    aliases = service_aliases(["ts-order-service-866bd68c97-xcqfx", "ts-payment-service", "ts-ui-dashboard"])
+    assert aliases["ts-order-service"] == "ts-order-service-866bd68c97-xcqfx"
+    assert aliases["order"] == "ts-order-service-866bd68c97-xcqfx"
+    assert aliases["payment-service"] == "ts-payment-service"
+    assert aliases["payment"] == "ts-payment-service"
+    assert aliases["ui-dashboard"] == "ts-ui-dashboard"
+
+
+def test_an_alias_two_services_could_claim_is_dropped():
+    aliases = service_aliases(["payments-api", "payments-svc"])
+    assert "payments" not in aliases
+    assert aliases["payments-svc"] == "payments-svc"
+
+
+def test_generic_words_and_url_paths_do_not_stand_for_services():
+    aliases = service_aliases(["orders-api", "orders-worker", "cart"])
+    assert "api" not in aliases and "worker" not in aliases
+    services, _ = blame_targets("GET /cart/items timed out after 30 s", aliases, own="orders-api")
+    assert services == {}
+
+
+@pytest.mark.parametrize(
+    "message, target",
+    [
+        ("Timeout calling ts-payment-service after 5000 ms", "ts-payment-service"),
+        ("connection refused to payment:8080", "ts-payment-service"),
+        ("I/O error on POST request for \"http://ts-order-service:12031/api/v1/orderservice/order\": Read timed out",
+         "ts-order-service"),
+        ("503 Service Unavailable from travel.default.svc.cluster.local", "ts-travel-service"),
+        ("upstream ts-order-service not responding, circuit open", "ts-order-service"),
+    ],
+)
+def test_blame_is_read_from_the_ways_callers_complain(message, target):
+    services, _ = blame_targets(message, service_aliases(K8S), own="ts-ui-dashboard")
+    assert services == {target: 1.0}
+
+
+def test_a_service_naming_itself_blames_nobody_and_unknown_hosts_are_outside_dependencies():
+    aliases = service_aliases(K8S)
+    services, external = blame_targets("ts-payment-service failed to connect to postgres-main:5432: refused",
+                                       aliases, own="ts-payment-service")
+    assert services == {}
+    assert external == {"postgres-main:5432": 1.0}
+
+
+def test_a_bare_mention_without_complaint_counts_half():
+    services, _ = blame_targets("order 4411 handed to payment", service_aliases(K8S), own="ts-order-service")
+    assert services == {"ts-payment-service": 0.5}
+
+
+def activity(name, onset_s=None, own=0, blames=None, errors=0, dropped=()):
+    return ServiceActivity(
+        name=name,
+        onset=T + timedelta(seconds=onset_s) if onset_s is not None else None,
+        errors_incident=errors,
+        own=[(f"{name} error {i}", 1.0) for i in range(own)],
+        blames=blames or {},
+        blame_examples={t: f"timeout calling {t}" for t in (blames or {})},
+        dropped=list(dropped),
+    )
+
+
+def test_blame_follows_a_chain_to_its_end():
+    # frontend blames checkout, checkout blames payment; payment has one error of its own.
+    ranked = rank_services(
+        [
+            activity("frontend", 4, blames={"checkout": 3.0}, errors=900),
+            activity("checkout", 2, blames={"payment": 3.0}, errors=1200),
+            activity("payment", 0, own=1, errors=90),
+            activity("inventory"),
+        ],
+        skew_seconds=10,
+        spread_seconds=30,
+    )
+    assert [s.name for s in ranked] == ["payment", "checkout", "frontend", "inventory"]
+    assert ranked[-1].score == 0
+    assert any("blamed by 1 service(s): checkout" in r for r in ranked[0].reasons)
+
+
+def test_blamed_service_wins_over_an_earlier_complainer_within_clock_skew():
+    ranked = rank_services(
+        [activity("caller", 0, blames={"db": 2.0}, errors=500), activity("db", 6, own=1, errors=20)],
+        skew_seconds=10,
+        spread_seconds=30,
+    )
+    assert ranked[0].name == "db"
+
+
+def test_without_any_blame_the_earliest_service_with_its_own_errors_leads():
+    ranked = rank_services(
+        [activity("late", 240, own=3, errors=3000), activity("early", 0, own=1, errors=30)],
+        skew_seconds=10,
+        spread_seconds=30,
+    )
+    assert [s.name for s in ranked] == ["early", "late"]
+
+
+def test_a_service_that_went_silent_is_a_candidate():
+    ranked = rank_services(
+        [activity("scheduler", 0, dropped=["heartbeat ok"]), activity("api")],
+        skew_seconds=10,
+        spread_seconds=30,
+    )
+    assert ranked[0].name == "scheduler"
+    assert any("stopped" in r for r in ranked[0].reasons)
+
+
+def test_every_service_is_listed_with_a_reason():
+    ranked = rank_services([activity("a"), activity("b")], skew_seconds=10, spread_seconds=30)
+    assert {s.name for s in ranked} == {"a", "b"}
+    assert all(s.reasons for s in ranked)
