@@ -37,6 +37,8 @@ last file line none null true false self this that with from into when then than
 request response service server client connection timeout timed unable could not cannot invalid missing unknown
 while after before message status code caused because unexpected found string object number index count total
 http https localhost default main start started stop stopped thread pool worker task time user data java lang util
+async await import export const static public private protected final void yield lambda raise throw throws
+except catch finally function return class self none else elif pass break continue
 """.split())
 _DOTTED_MODULE = re.compile(r"\b[a-z][a-z0-9_]*(?:\.[a-z][a-z0-9_]*){1,}\.[A-Za-z_][A-Za-z0-9_]*\b")
 _LIBRARY_ROOT = re.compile(

@@ -84,10 +84,17 @@ def read_deploys(path: str) -> DeployRecords:
 def tag_deploys(tags: list[Tag]) -> list[Deploy]:
     """Release tags (v1.4.0, 2024.05.1, release-42, api/v2.0.0) as deploys at the tag's time."""
     return sorted(
-        (Deploy(time=t.time.astimezone(timezone.utc), version=t.name, commit=t.commit, origin="tag", ref=f"tag {t.name}")
+        (Deploy(time=t.time.astimezone(timezone.utc), version=t.name, commit=t.commit, origin="tag", ref=f"tag {t.name}",
+                service=_tag_service(t.name))
          for t in tags if _RELEASE_TAG.match(t.name)),
         key=lambda d: d.time,
     )
+
+
+def _tag_service(name: str) -> str | None:
+    """`payment-service/v2.14.0` and `payment-service@2.14.0` name their service; `v2.14.0` does not."""
+    m = re.match(r"^([A-Za-z][\w.-]*?)[/@]v?\d", name)
+    return m.group(1) if m else None
 
 
 def marker_of(text: str) -> tuple[str | None, str | None]:
