@@ -224,9 +224,9 @@ def timing_factor(timing: float) -> float:
 def timing_evidence(commit_time: datetime, onset: datetime, deploy: Deploy | None) -> Evidence:
     live = deploy.time if deploy is not None else commit_time
     w = timing_weight(live, onset)
-    ago = _duration(onset - live)
+    ago = duration(onset - live)
     if deploy is not None:
-        detail = f"went live with deploy {deploy_name(deploy)} {ago} before the onset (committed {_duration(onset - commit_time)} before)"
+        detail = f"went live with deploy {deploy_name(deploy)} {ago} before the onset (committed {duration(onset - commit_time)} before)"
     else:
         detail = f"committed {ago} before the onset (no deploy record; landing time used)"
     return Evidence("timing", detail, round(w, 3))
@@ -375,7 +375,7 @@ def text_evidence(tokens: set[str], ctx_tokens: dict[str, float], doc_freq: Coun
     return Evidence("text", f"the diff and the anomalous messages share {names}", round(min(1.5, 1.2 * total) * size, 3))
 
 
-def _duration(delta) -> str:
+def duration(delta) -> str:
     s = abs(delta.total_seconds())
     if s < 90:
         return f"{int(s)} s"

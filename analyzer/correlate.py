@@ -111,7 +111,7 @@ def _with_repo(git: GitRepository, result: AnomalyResult, ctx: sig.IncidentConte
     top = [c for c in candidates[:MAX_SUSPECTS] if c.score > 0]
     git.add_counts([c.commit for c in top])
     suspects = [_suspect(c, git.info.forge_url) for c in top]
-    suspects += _deploy_suspects([d for d in deploys if d.commit is None], onset, ctx)
+    suspects += _deploy_suspects([d for d in _production(deploys) if d.commit is None], onset, ctx)
     suspects.sort(key=lambda s: -s.score)
     verdict = calibrate([s.score for s in suspects], [s.evidence for s in suspects], onset is not None)
     ruled_out += _ruled_out_suspects(suspects, verdict.blamed, candidates)
@@ -200,10 +200,16 @@ def _deploy_stream(deploys: list[Deploy]) -> list[Deploy]:
     tags only when there are none: a tag says a version was cut, not that it ran), and of those, only the
     production ones when the records name environments (a staging deploy makes nothing live in production)."""
     real = [d for d in deploys if d.commit and d.origin != "tag"] or [d for d in deploys if d.commit]
-    production = [d for d in real if d.environment and not _NON_PRODUCTION.match(d.environment.strip())]
-    if production:
-        return [d for d in real if not d.environment or not _NON_PRODUCTION.match(d.environment.strip())]
-    return real
+    return _production(real)
+
+
+def _production(deploys: list[Deploy]) -> list[Deploy]:
+    """Drop deploys to named non-production environments, when some deploy names a production one."""
+    def non_production(d: Deploy) -> bool:
+        return bool(d.environment and _NON_PRODUCTION.match(d.environment.strip()))
+    if any(d.environment and not non_production(d) for d in deploys):
+        return [d for d in deploys if not non_production(d)]
+    return deploys
 
 
 def _live_time(c: _Candidate) -> datetime | None:
@@ -355,7 +361,7 @@ def _score_all(candidates: list[_Candidate], ctx: sig.IncidentContext, matches: 
                 for rolled, entry in rollbacks:
                     if rolled is cand.deploy:
                         context.append(Evidence("rollback", f"its deploy {sig.deploy_name(rolled)} was rolled back "
-                                                f"{sig._duration(entry.time - onset)} after the onset", 0.4))
+                                                f"{sig.duration(entry.time - onset)} after the onset", 0.4))
         if (s := sig.service_evidence(c.files, ctx.services, share)) and s.weight > 0:
             context.append(s)
         score = factor * sum(e.weight for e in specific + context)
@@ -404,7 +410,7 @@ def _deploy_suspects(deploys: list[Deploy], onset: datetime | None, ctx: sig.Inc
         t = sig.timing_weight(d.time, onset)
         dep = sig.deploy_evidence(d, onset, ctx.services, 1)
         ev = [dep, Evidence("timing", f"deploy {sig.deploy_name(d)} ({d.ref or d.origin}) went out "
-                                      f"{sig._duration(onset - d.time)} before the onset", round(t, 3)),
+                                      f"{sig.duration(onset - d.time)} before the onset", round(t, 3)),
               Evidence("deploy", "its commits are unknown, so its code cannot be checked", 0.0)]
         out.append(Suspect(kind="deploy", id=sig.deploy_name(d), score=round(sig.timing_factor(t) * dep.weight, 3),
                            evidence=ev, commit=d.commit, time=d.time, title=d.description))
@@ -462,7 +468,7 @@ def _markers_from_state_changes(result: AnomalyResult) -> list[Deploy]:
 
 # -- without a repository --------------------------------------------------------------------------------------
 def _without_repo(deploys: list[Deploy], onset: datetime | None, ctx: sig.IncidentContext, notes: list[str]) -> Correlation:
-    suspects = sorted(_deploy_suspects(deploys, onset, ctx), key=lambda s: -s.score)
+    suspects = sorted(_deploy_suspects(_production(deploys), onset, ctx), key=lambda s: -s.score)
     verdict = calibrate([s.score for s in suspects], [s.evidence for s in suspects], onset is not None)
     notes.append("No repository given (--repo): deploys are ranked by timing only and no commit is examined.")
     return Correlation(
