@@ -37,6 +37,8 @@ last file line none null true false self this that with from into when then than
 request response service server client connection timeout timed unable could not cannot invalid missing unknown
 while after before message status code caused because unexpected found string object number index count total
 http https localhost default main start started stop stopped thread pool worker task time user data java lang util
+async await import export const static public private protected final void yield lambda raise throw throws
+except catch finally function return class self none else elif pass break continue
 """.split())
 _DOTTED_MODULE = re.compile(r"\b[a-z][a-z0-9_]*(?:\.[a-z][a-z0-9_]*){1,}\.[A-Za-z_][A-Za-z0-9_]*\b")
 _LIBRARY_ROOT = re.compile(
@@ -222,9 +224,9 @@ def timing_factor(timing: float) -> float:
 def timing_evidence(commit_time: datetime, onset: datetime, deploy: Deploy | None) -> Evidence:
     live = deploy.time if deploy is not None else commit_time
     w = timing_weight(live, onset)
-    ago = _duration(onset - live)
+    ago = duration(onset - live)
     if deploy is not None:
-        detail = f"went live with deploy {deploy_name(deploy)} {ago} before the onset (committed {_duration(onset - commit_time)} before)"
+        detail = f"went live with deploy {deploy_name(deploy)} {ago} before the onset (committed {duration(onset - commit_time)} before)"
     else:
         detail = f"committed {ago} before the onset (no deploy record; landing time used)"
     return Evidence("timing", detail, round(w, 3))
@@ -373,7 +375,7 @@ def text_evidence(tokens: set[str], ctx_tokens: dict[str, float], doc_freq: Coun
     return Evidence("text", f"the diff and the anomalous messages share {names}", round(min(1.5, 1.2 * total) * size, 3))
 
 
-def _duration(delta) -> str:
+def duration(delta) -> str:
     s = abs(delta.total_seconds())
     if s < 90:
         return f"{int(s)} s"

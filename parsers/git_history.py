@@ -136,7 +136,7 @@ class RepoInfo:
     bare: bool
     shallow: bool
     from_bundle: bool
-    head: str  # full sha
+    head: str  # full sha of HEAD (or of the newest branch when HEAD names none)
     forge_url: str | None  # https base of the project page on GitHub/GitLab/Bitbucket, credentials removed
 
 
@@ -167,7 +167,7 @@ class GitRepository:
         else:
             git_dir = self._discover(p)
         self._git_dir = git_dir
-        head = self.resolve("HEAD")
+        head = self.resolve("HEAD") or self._newest_branch()
         if head is None:
             raise UserError(f"--repo {path}: the repository is empty (it has no commits).")
         bare = self._run(["rev-parse", "--is-bare-repository"]).strip() == "true"
@@ -213,12 +213,13 @@ class GitRepository:
             )
         except UserError:
             raise UserError(f"--repo {bundle}: the bundle could not be read (corrupt or incomplete bundle).") from None
-        # A bundle records its HEAD only when it was made with one; fall back to its newest branch.
-        if self.resolve("HEAD") is None:
-            refs = self._run(["for-each-ref", "--sort=-committerdate", "--count=1", "--format=%(refname)", "refs/heads"]).strip()
-            if refs:
-                self._run(["symbolic-ref", "HEAD", refs])
         return git_dir
+
+    def _newest_branch(self) -> str | None:
+        """The tip of the most recently committed branch (a bundle or bare repository whose HEAD names no branch)."""
+        out = self._try(["for-each-ref", "--sort=-committerdate", "--count=1", "--format=%(objectname)",
+                         "refs/heads", "refs/remotes", "refs/tags"]) or ""
+        return self.resolve(out.strip()) if out.strip() else None
 
     def close(self) -> None:
         if self._tmp:

@@ -368,3 +368,39 @@ def test_a_change_to_the_traced_file_that_was_never_deployed_is_weighed_down(lat
     pending_suspect = next((s for s in corr.suspects if s.id == pending), None)
     assert pending_suspect is None or any("no known deploy" in e.detail for e in pending_suspect.evidence)
     assert any("no known deploy" in r for r in corr.ruled_out)
+
+
+def test_production_deploys_of_the_service_decide_when_code_went_live_and_a_rollback_is_evidence(late_deploy, tmp_path):
+    repo, anomalies, shas = late_deploy
+    deploys = tmp_path / "deploys.csv"
+    deploys.write_text(
+        "time,version,commit,service,environment,description\n"
+        f"{(ONSET - timedelta(days=4)).isoformat()},1.3.0,{shas['released']},payment-service,production,\n"
+        # staging got it hours earlier; production is what the logs come from
+        f"{(ONSET - timedelta(hours=3)).isoformat()},1.4.0,{shas['tip']},payment-service,staging,\n"
+        # another service of the monorepo deployed the same revision earlier: it does not ship payment code
+        f"{(ONSET - timedelta(hours=2)).isoformat()},7.0.0,{shas['tip']},orders,production,\n"
+        f"{(ONSET - minutes(6)).isoformat()},1.4.0,{shas['tip']},payment-service,production,\n"
+        f"{(ONSET + minutes(18)).isoformat()},1.3.0,{shas['released']},payment-service,production,roll back 1.4.0\n")
+    corr = correlate(result_for(anomalies, ["payment-service", "orders"]), templates_of(anomalies), str(repo.root),
+                     str(deploys))
+    top = corr.suspects[0]
+    assert top.id == shas["culprit"] and corr.blamed == 0 and corr.confidence == "high"
+    timing = next(e for e in top.evidence if e.signal == "timing")
+    assert "deploy 1.4.0 6 min before the onset" in timing.detail
+    assert any(e.signal == "rollback" and "18 min after the onset" in e.detail for e in top.evidence)
+    rollback = [r for r in corr.reverts if "rollback" in r.text]
+    assert len(rollback) == 1 and rollback[0].time == ONSET + minutes(18) and rollback[0].ref == shas["released"]
+
+
+def test_a_change_live_for_days_that_only_touches_the_traced_file_is_not_blamed(tmp_path):
+    repo = build_shop(tmp_path / "shop", START)
+    repo.commit({"orders/shop/orders/db.py": repo.read("orders/shop/orders/db.py") + "\n\ndef count(conn):\n    return 0\n"},
+                "Orders: count helper", ONSET - timedelta(days=6))
+    repo.commit({"frontend/src/app.js": "export const w = 1;\n"}, "Frontend: w", ONSET - timedelta(hours=4))
+    anomalies = [anomaly(1, "Exception on /orders/<*> [GET]", PY_TRACE, ["orders"])]
+    corr = correlate(result_for(anomalies, ["orders"]), templates_of(anomalies), str(repo.root), None)
+    assert corr.blamed is None and corr.confidence == "none"
+    # still listed for the reader, with the file evidence that was weighed and dismissed
+    assert "orders/shop/orders/db.py" in corr.suspects[0].files
+    assert any("live for days" in r for r in corr.ruled_out)

@@ -80,8 +80,8 @@ def test_tags_and_resolution_against_a_repository(tmp_path):
     with open_repository(str(repo.root)) as git:
         tags = git.tags()
         from_tags = tag_deploys(tags)
-        assert [(d.version, d.commit, d.origin) for d in from_tags] == [("v1.0.0", first, "tag"),
-                                                                         ("api/v1.1.0", second, "tag")]
+        assert [(d.version, d.commit, d.origin, d.service) for d in from_tags] == [
+            ("v1.0.0", first, "tag", None), ("api/v1.1.0", second, "tag", "api")]
         wanted = [Deploy(time=T0, version="1.0.0"), Deploy(time=T0, version="1.1.0"),
                   Deploy(time=T0, commit=second[:9]), Deploy(time=T0, version="9.9.9")]
         resolved, notes = resolve_deploys(wanted, git, tags)

@@ -218,3 +218,22 @@ def test_hunk_headers_name_the_method_not_the_class(tmp_path):
     f = commits[0].files[0]
     assert f.functions == ["m4"] and (f.insertions, f.deletions) == (1, 1)
     assert f.identifiers == {"return"}  # only the changed lines, not their neighbours
+
+
+def test_a_bare_repository_whose_head_names_no_branch_still_reads(tmp_path):
+    repo = GitRepoBuilder(tmp_path / "r")
+    sha = repo.commit({"a.txt": "a\n"}, "only", T0)
+    bare = tmp_path / "bare.git"
+    repo.git("clone", "--quiet", "--bare", str(repo.root), str(bare))
+    subprocess.run(["git", "--git-dir", str(bare), "symbolic-ref", "HEAD", "refs/heads/gone"], check=True)
+    with open_repository(str(bare)) as git:
+        assert git.info.head == sha and git.info.bare
+
+
+def test_history_entirely_after_the_onset_ranks_nothing(tmp_path):
+    repo = GitRepoBuilder(tmp_path / "r")
+    repo.commit({"a.py": "x = 1\n"}, "later", T0 + timedelta(hours=2))
+    result = AnomalyResult(incident=Incident(start=T0, end=None, detection="auto"), services=[], anomalies=[])
+    corr = correlate(result, {}, str(repo.root), None)
+    assert corr.suspects == [] and corr.confidence == "none" and corr.blamed is None
+    assert any("No commit landed" in n for n in corr.notes)
