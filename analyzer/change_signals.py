@@ -17,6 +17,7 @@ import re
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import lru_cache
 
 from analyzer.findings import Evidence
 from analyzer.stages import AnomalyResult, TemplateInfo
@@ -24,6 +25,7 @@ from parsers.frames import FileMatch, Frame, logger_frame, parse_frames
 from parsers.git_history import Commit, FileChange
 from parsers.records import Deploy
 
+LIBRARY_FRAME_WEIGHT = 0.7
 MAX_ANOMALIES = 12  # the most explanatory anomalies carry the signal; the tail is mostly noise
 SPECIFIC_SIGNALS = frozenset({"code", "code-line", "blame", "text", "revert", "library"})
 PRECISE_SIGNALS = frozenset({"code-line", "blame", "library", "revert"})  # point at lines, not just files
@@ -98,13 +100,18 @@ def build_context(result: AnomalyResult, templates: dict[int, TemplateInfo]) -> 
         label = _short(anomaly.template)
         seen: set[tuple] = set()
         for text in texts:
-            project = [f for f in parse_frames(text) if not f.third_party]
-            for depth, frame in enumerate(_throw_point_first(project)):
+            frames = parse_frames(text)
+            # Library frames stay in (weighed down): when the repository *is* that library, they are its code.
+            # Depth counts project frames only, so a library's frames above the caller do not push it down.
+            depth = 0
+            for frame in _throw_point_first(frames):
                 key = (frame.path, frame.module, frame.line)
                 if key not in seen:
                     seen.add(key)
-                    ctx.frames.append(WeightedFrame(frame, a_weight / (1 + 0.5 * depth), label))
-            for frame in parse_frames(text):
+                    w = a_weight / (1 + 0.5 * depth)
+                    ctx.frames.append(WeightedFrame(frame, w * (LIBRARY_FRAME_WEIGHT if frame.third_party else 1.0), label))
+                depth += not frame.third_party
+            for frame in frames:
                 if frame.third_party and frame.path and (m := _LIBRARY_ROOT.search(frame.path.replace("\\", "/"))):
                     lib = (m.group(1) or m.group(2)).lower()
                     ctx.libraries[lib] = max(ctx.libraries.get(lib, 0.0), a_weight)
@@ -113,7 +120,9 @@ def build_context(result: AnomalyResult, templates: dict[int, TemplateInfo]) -> 
                 if frame and (frame.module, None, None) not in seen:
                     seen.add((frame.module, None, None))
                     ctx.frames.append(WeightedFrame(frame, a_weight * 0.5, label))
-            for token, distinct in message_tokens(text).items():
+            # a frame's own line is code locality, not text: its path parts would match every commit nearby
+            prose = "\n".join(line for line in text.splitlines() if not parse_frames(line))
+            for token, distinct in message_tokens(prose).items():
                 ctx.tokens[token] = max(ctx.tokens.get(token, 0.0), a_weight * distinct)
         for s in anomaly.services:
             ctx.services[s] = max(ctx.services.get(s, 0.0), 0.5 * a_weight)
@@ -160,6 +169,7 @@ def _short(text: str, n: int = 70) -> str:
 
 
 # -- kind of change --------------------------------------------------------------------------------------------
+@lru_cache(maxsize=65536)  # a pure function of a path; the same paths recur across a window's commits
 def classify_file(path: str) -> str:
     p = path.lower()
     for kind, pattern in _KINDS:
@@ -244,6 +254,7 @@ def _service_weight(name: str, services: dict[str, float]) -> float:
     return max((w for s, w in services.items() if _norm_service(s) == n), default=0.0)
 
 
+@lru_cache(maxsize=65536)
 def _norm_service(name: str) -> str:
     n = name.lower().strip()
     n = re.sub(r"[-_](?:service|svc|server|api|app|worker|deployment)$", "", n)
@@ -266,7 +277,8 @@ def service_evidence(files: list[FileChange], services: dict[str, float], share:
     return Evidence("service", where, round(0.4 * best * (1 - share), 3))
 
 
-def path_services(files: list[FileChange], services: dict[str, float]) -> bool:
+def path_services(files: list[FileChange], services) -> bool:
+    """Whether any changed path lies under a directory named like one of `services`."""
     names = {_norm_service(s) for s in services}
     return any(_norm_service(c) in names for f in files for c in f.path.split("/")[:-1])
 

@@ -28,6 +28,7 @@ from parsers.records import Deploy
 
 LOOKBACK = timedelta(days=14)  # commits older than this before the onset are only considered if a deploy carried them
 AFTER = timedelta(days=1)  # reverts and hotfixes are looked for this long after the incident
+BLAME_LOOKBACK = timedelta(days=180)  # git blame on a frame's line walks back at most this far (or to the window)
 DEPLOY_LOOKBACK = timedelta(hours=24)  # a deploy suspect (no commits known) must be this recent
 MAX_SUSPECTS = 15
 MAX_BLAMES = 30
@@ -87,22 +88,28 @@ def _with_repo(git: GitRepository, result: AnomalyResult, ctx: sig.IncidentConte
     carried = _carried_by(git, deploys, onset) if onset else {}
     candidates = [_Candidate(c) for c in commits if not c.is_merge]
     live_deploys = [d for d in _deploy_stream(deploys) if onset and d.time <= onset]
+    deployed_services = {d.service for d in live_deploys}
     for cand in candidates:
         cand.deploy = carried.get(cand.commit.sha)
-        cand.not_deployed = bool(live_deploys) and cand.deploy is None
+        # Not carried by any deploy: probably not running -- if the deploy records cover its code at all (a
+        # record per service says nothing about a service it never names).
+        covered = None in deployed_services or sig.path_services(cand.commit.files, deployed_services)
+        cand.not_deployed = bool(live_deploys) and cand.deploy is None and covered
     ruled_out = _rule_out_timing(candidates, onset, commits)
     candidates = [c for c in candidates if _live_time(c) is None or onset is None or _live_time(c) <= onset]
 
     rev = _deployed_revision(git, deploys, commits, onset)
-    matches, blamed = _locate_frames(git, rev, ctx)
-    if onset is None:
-        _add_blamed_commits(git, candidates, blamed)
+    blame_since = None if onset is None else min([onset - BLAME_LOOKBACK] + [c.commit.commit_time for c in candidates])
+    matches, blamed = _locate_frames(git, rev, ctx, blame_since)
+    _add_blamed_commits(git, candidates, blamed, onset)
     _read_patches(git, candidates, matches)
     reverts = _reverts_and_hotfixes(after, candidates, onset)
     _score_all(candidates, ctx, matches, blamed, onset, reverts)
     candidates.sort(key=lambda c: (-c.score, -(c.commit.commit_time.timestamp())))
 
-    suspects = [_suspect(c, git.info.forge_url) for c in candidates[:MAX_SUSPECTS] if c.score > 0]
+    top = [c for c in candidates[:MAX_SUSPECTS] if c.score > 0]
+    git.add_counts([c.commit for c in top])
+    suspects = [_suspect(c, git.info.forge_url) for c in top]
     suspects += _deploy_suspects([d for d in deploys if d.commit is None], onset, ctx)
     suspects.sort(key=lambda s: -s.score)
     verdict = calibrate([s.score for s in suspects], [s.evidence for s in suspects], onset is not None)
@@ -128,13 +135,13 @@ def _read_window(git: GitRepository, onset: datetime | None, end: datetime | Non
                  max_commits: int, notes: list[str]) -> tuple[list[Commit], list[Commit]]:
     """(commits that could have caused it, newest first; commits after the onset, for reverts and hotfixes)."""
     if onset is None:
-        commits = git.commits(["HEAD"], max_count=max_commits)
+        commits = git.commits(["HEAD"], max_count=max_commits, counts=False)
         notes.append(f"The logs carry no timestamps: changes are ranked by the code they touch over the last "
                      f"{len(commits)} commit(s) up to HEAD.")
         return commits, []
     since, until = onset - LOOKBACK, (end or onset) + AFTER
     heads = ["HEAD"] + sorted({d.commit for d in deploys if d.commit and since <= d.time <= until})
-    commits = git.commits(heads, since=since, until=until, max_count=max_commits)
+    commits = git.commits(heads, since=since, until=until, max_count=max_commits, counts=False)
     if len(commits) >= max_commits:
         notes.append(f"Only the newest {max_commits} commits of the window were read (--max-commits).")
     before = [c for c in commits if c.commit_time <= onset]
@@ -165,7 +172,7 @@ def _carried_by(git: GitRepository, deploys: list[Deploy], onset: datetime) -> d
             if prev is not None and prev.commit == d.commit:
                 continue  # a redeploy of the same revision carries nothing new
             since = None if exclude else horizon - LOOKBACK
-            for c in git.commits([d.commit], exclude=exclude, since=since, max_count=MAX_CARRIED):
+            for c in git.commits([d.commit], exclude=exclude, since=since, max_count=MAX_CARRIED, counts=False):
                 if c.sha not in carried or d.time < carried[c.sha].time:
                     carried[c.sha] = d
     return carried
@@ -212,9 +219,10 @@ def _deployed_revision(git: GitRepository, deploys: list[Deploy], commits: list[
     return git.info.head
 
 
-def _locate_frames(git: GitRepository, rev: str, ctx: sig.IncidentContext
+def _locate_frames(git: GitRepository, rev: str, ctx: sig.IncidentContext, since: datetime | None
                    ) -> tuple[dict[str, list[tuple[FileMatch, float]]], dict[tuple, str]]:
-    """Repository path -> frames that resolve to it (with weights); (path, line) -> sha git blame names."""
+    """Repository path -> frames that resolve to it (with weights); (path, line) -> sha git blame names.
+    Blame stops at `since` (the oldest candidate): a line older than every candidate blames none of them."""
     if not ctx.frames:
         return {}, {}
     index = FileIndex(git.files_at(rev))
@@ -228,19 +236,21 @@ def _locate_frames(git: GitRepository, rev: str, ctx: sig.IncidentContext
     blamed: dict[tuple, str] = {}
     for _, path, line in sorted(set(to_blame), key=lambda t: -t[0])[:MAX_BLAMES]:
         if (path, line) not in blamed:
-            sha = git.blame_line(rev, path, line)
+            sha = git.blame_line(rev, path, line, since=since)
             if sha:
                 blamed[(path, line)] = sha
     return matches, blamed
 
 
-def _add_blamed_commits(git: GitRepository, candidates: list[_Candidate], blamed: dict[tuple, str]) -> None:
-    """Without an onset, the commit that last changed a frame's line is a candidate even if it is older than
-    the commits read."""
+def _add_blamed_commits(git: GitRepository, candidates: list[_Candidate], blamed: dict[tuple, str],
+                        onset: datetime | None) -> None:
+    """The commit that last changed a frame's line is a candidate even when it is older than the window (a
+    latent bug); its timing then weighs it down, and the confidence says so."""
     known = {c.commit.sha for c in candidates}
     for sha in sorted(set(blamed.values()) - known):
-        for c in git.commits([sha], max_count=1):
-            candidates.append(_Candidate(c))
+        for c in git.commits([sha], max_count=1, counts=False):
+            if onset is None or c.commit_time <= onset:
+                candidates.append(_Candidate(c))
 
 
 def _read_patches(git: GitRepository, candidates: list[_Candidate], matches: dict) -> None:

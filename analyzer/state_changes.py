@@ -108,7 +108,8 @@ def find_state_changes(
         rare = counts.get(tid, 0) <= MAX_PER_TEMPLATE_EVENTS
         inside = window is None or (ns[i] != NAT_NS and window[0] <= ns[i] <= window[1])
         if rare and inside and len(changes) < MAX_STATE_CHANGES:
-            changes.append(StateChange(time=when, service=service, kind=kinds[tid], text=_short(text),
+            # The line itself tells more than its template, whose telling words (a version) may be masked.
+            changes.append(StateChange(time=when, service=service, kind=classify(text) or kinds[tid], text=_short(text),
                                        path=path, line=line))
     return StateChangeResult(changes, list(deploys.values()))
 

@@ -5,11 +5,12 @@ Pure functions over template texts; the miner calls them in `finish`.
 
 from __future__ import annotations
 
+import math
 import re
 
 import numpy as np
 
-from analyzer.masking import WILDCARD
+from analyzer.masking import PINNED_TOKENS, WILDCARD
 
 # A varying token keeps its constant head up to one of these (`uid=`, `node-`, `core.`, `ret:`): what comes after
 # the delimiter is the value. `_` is not one: `blk_123` or `broadcast_7` is an identifier, variable as a whole.
@@ -57,9 +58,10 @@ def _tail(suffix: str) -> str:
     return tail
 
 
-# Two clusters of one source merge when their templates never disagree on a constant and agree on at least this
+# Two clusters merge when their templates never disagree on a constant and agree on at least this
 # share of positions with the same constant word.
 MIN_SHARED_CONSTANTS = 0.5
+MAX_CANDIDATES = 64
 
 
 def merge_compatible(clusters: list[tuple[str, tuple[str, ...]]]) -> tuple[list[int], dict[int, tuple[str, ...]]]:
@@ -69,23 +71,29 @@ def merge_compatible(clusters: list[tuple[str, tuple[str, ...]]]) -> tuple[list[
     two such variables lands in several clusters whose templates are each partly concrete:
     `segment <*> wrote hana.silva cluster <*>` and `segment <*> wrote <*> cluster bo.smith`. Such templates never
     disagree on a constant (where one has a word, the other has that word or a wildcard) and share most of their
-    constant words. Given (source key, template tokens) per cluster, in order of first appearance, returns for
-    each cluster the index of the cluster it was merged into (itself when none) and the merged templates by that
-    index. Earlier clusters absorb later ones, so the result is deterministic.
+    constant words. The same holds across sources: one program logging through two services (su and sshd both
+    write `session closed for user <*>`) is mined by two Drains, and each may have seen only one user.
+    Given (source key, template tokens) per cluster, in order of first appearance, returns for each cluster the
+    index of the cluster it was merged into (itself when none) and the merged templates by that index. Earlier
+    clusters absorb later ones, so the result is deterministic.
     """
     into = list(range(len(clusters)))
     merged: dict[int, tuple[str, ...]] = {}
-    # (key, length) -> {(position, constant): [representative, ...]}: candidates are found by shared constants
-    postings: dict[tuple[str, int], dict[tuple[int, str], list[int]]] = {}
-    for index, (key, tokens) in enumerate(clusters):
-        needed = max(1, MIN_SHARED_CONSTANTS * len(tokens))
-        index_of_shape = postings.setdefault((key, len(tokens)), {})
-        shared: dict[int, int] = {}
-        for position, token in enumerate(tokens):
-            if token != WILDCARD:
-                for rep in index_of_shape.get((position, token), ()):
-                    shared[rep] = shared.get(rep, 0) + 1
-        target = next((rep for rep in sorted(shared) if shared[rep] >= needed and _fits(merged[rep], tokens, needed)), None)
+    # length -> {(position, constant): [representative, ...]}: candidates are found by shared constants
+    postings: dict[int, dict[tuple[int, str], list[int]]] = {}
+    for index, (_key, tokens) in enumerate(clusters):
+        needed = max(1, math.ceil(MIN_SHARED_CONSTANTS * len(tokens)))
+        index_of_shape = postings.setdefault(len(tokens), {})
+        lists = sorted(
+            (index_of_shape.get((position, token), ()) for position, token in enumerate(tokens) if token != WILDCARD),
+            key=len,
+        )
+        # A match shares `needed` of these constants, so it is in one of the len - needed + 1 shortest lists.
+        # Bounded, so that thousands of look-alike clusters cannot make this quadratic: the earliest are tried.
+        candidates: set[int] = set()
+        for found in lists[: max(0, len(lists) - needed + 1)]:
+            candidates.update(found[:MAX_CANDIDATES])
+        target = next((rep for rep in sorted(candidates)[:MAX_CANDIDATES] if _fits(merged[rep], tokens, needed)), None)
         if target is None:
             merged[index] = tuple(tokens)
             for position, token in enumerate(tokens):
@@ -104,7 +112,7 @@ def _fits(template: tuple[str, ...], tokens: tuple[str, ...], needed: float) -> 
     for a, b in zip(template, tokens):
         if a == b:
             agree += a != WILDCARD
-        elif a != WILDCARD and b != WILDCARD:
+        elif (a != WILDCARD and b != WILDCARD) or a in PINNED_TOKENS or b in PINNED_TOKENS:
             return False
     return agree >= needed
 

@@ -138,11 +138,14 @@ def merge_deploys(*groups: list[Deploy]) -> list[Deploy]:
     rank = {"file": 0, "log": 1, "tag": 2}
     merged: list[Deploy] = []
     for d in sorted((d for g in groups for d in g), key=lambda d: (d.time, rank.get(d.origin, 3))):
-        twin = next((m for m in merged if m.commit and m.commit == d.commit and m.service == d.service
+        twin = next((i for i, m in enumerate(merged) if m.commit and m.commit == d.commit
+                     and (m.service == d.service or None in (m.service, d.service))
                      and abs((m.time - d.time).total_seconds()) <= 600), None)
         if twin is None:
             merged.append(d)
-    return merged
+        elif rank.get(d.origin, 3) < rank.get(merged[twin].origin, 3):
+            merged[twin] = d
+    return sorted(merged, key=lambda d: d.time)
 
 
 # -- reading rows ---------------------------------------------------------------------------------------------

@@ -51,6 +51,7 @@ SPECS: tuple[TimeSpec, ...] = (
     TimeSpec("ymd_dot", r"\d{4}\.[01]\d\.[0-3]\d(?![\d.])", 1),
 )
 SPEC_BY_NAME = {s.name: s for s in SPECS}
+YEARLESS_SPECS = frozenset(s.name for s in SPECS if s.yearless)
 _ZONE_AT_END = re.compile(r"(?:Z|[+-]\d{2}(?::?\d{2})?)$")
 
 
@@ -126,13 +127,15 @@ def _fix(text: pd.Series, pattern: str, replacement: str, literal: bool = False)
     needs = text.str.contains(pattern, regex=False) if literal else search(text, pattern)
     if not needs.any():
         return text
+    if needs.all():
+        return text.str.replace(pattern, replacement, regex=False) if literal else replace(text, pattern, replacement)
     text = text.copy()
     text[needs] = text[needs].str.replace(pattern, replacement, regex=False) if literal else \
         replace(text[needs], pattern, replacement)
     return text
 
 
-_ISO_REWRITES = r",|^\d{4}/|^\S{10} | ?(?:UTC|GMT)$| [+-]\d|[+-]\d{2}$"
+_ISO_REWRITES = r",|^\d{4}/|(?:UTC|GMT)$"
 
 
 def _iso_like(text: pd.Series, ctx: TimeContext) -> pd.Series:
@@ -152,12 +155,10 @@ def _iso_like(text: pd.Series, ctx: TimeContext) -> pd.Series:
 
 
 def _iso_rewrite(text: pd.Series) -> pd.Series:
+    # pandas' ISO 8601 reader takes a space for the T and ` +0100` / `+01` zones, but not these.
     text = _fix(text, ",", ".", literal=True)
     text = _fix(text, r"^(\d{4})/(\d{2})/(\d{2})", r"\1-\2-\3")
-    text = _fix(text, r"^(\S{10}) ", r"\1T")
-    text = _fix(text, r" ?(?:UTC|GMT)$", "Z")
-    text = _fix(text, r" ([+-]\d)", r"\1")
-    return _fix(text, r"([+-]\d{2})$", r"\1:00")
+    return _fix(text, r" ?(?:UTC|GMT)$", "Z")
 
 
 def _with_format(text: pd.Series, fmt: str, ctx: TimeContext, zoned: bool = False) -> pd.Series:
@@ -244,10 +245,23 @@ def parse_times(raw: pd.Series, spec_name: str, ctx: TimeContext) -> pd.Series:
     return out
 
 
-_ANY = [(s.name, re.compile(r"^\s*(?:" + s.regex + r")\s*$")) for s in SPECS]
-# The same shapes for RE2, which has no lookarounds; anchored at both ends they are not needed to classify.
 _LOOKAROUND = re.compile(r"\(\?<?[!=][^()]*(?:\([^()]*\)[^()]*)*\)")
-_ANY_RE2 = [(s.name, r"^(?:" + _LOOKAROUND.sub("", s.regex) + r")$") for s in SPECS]
+
+
+def without_lookarounds(regex: str) -> str:
+    """A shape's regex for RE2, which has no lookarounds; where the text around it is matched explicitly
+    (anchors, the next field), they are not needed."""
+    return _LOOKAROUND.sub("", regex)
+
+
+_ANY_RE2 = [(s.name, r"^(?:" + without_lookarounds(s.regex) + r")$") for s in SPECS]
+
+
+def _likely_first(text: pd.Series) -> list[tuple[str, str]]:
+    # A column's rows mostly share one shape: try the first row's shape first, the others after it.
+    first = text.iloc[0] if len(text) else ""
+    ranked = sorted(_ANY_RE2, key=lambda spec: re.fullmatch(spec[1], first) is None)
+    return ranked
 
 
 def parse_mixed_times(raw: pd.Series, ctx: TimeContext) -> pd.Series:
@@ -259,7 +273,7 @@ def parse_mixed_times(raw: pd.Series, ctx: TimeContext) -> pd.Series:
     if numeric.any():
         out[numeric] = _epoch(text[numeric])
         remaining &= ~numeric
-    for name, pattern in _ANY_RE2:
+    for name, pattern in _likely_first(text[remaining]):
         if not remaining.any():
             break
         hit = remaining & search(text.where(remaining, ""), pattern)
@@ -267,14 +281,6 @@ def parse_mixed_times(raw: pd.Series, ctx: TimeContext) -> pd.Series:
             out[hit] = parse_times(text[hit], name, ctx)
             remaining &= ~hit
     return out
-
-
-def find_spec(token: str) -> TimeSpec | None:
-    """The first shape that reads the whole token (used when learning a file's header)."""
-    for spec, (_, pattern) in zip(SPECS, _ANY):
-        if pattern.match(token):
-            return spec
-    return None
 
 
 def parse_with_format(raw: pd.Series, fmt: str, ctx: TimeContext) -> pd.Series:

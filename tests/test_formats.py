@@ -318,3 +318,35 @@ ECC 1131566462 2005.11.09 cn142 Nov 9 12:01:02 cn142/cn142 kernel: EDAC k8 MC0: 
         assert events["message"].tolist() == messages, name
         assert events["time"][0] == first_time, name
         assert stats.lines_without_time == 0, name
+
+
+def test_postgres_stderr_log_with_level_or_label_column(tmp_path):
+    path = write(tmp_path, "postgres/postgresql-16-main.log", """\
+2026-04-08 11:00:35.211 UTC [26017] LOG:  duration: 1705.264 ms  statement: SELECT 1
+2026-04-08 11:01:53.917 UTC [48532] LOG:  automatic vacuum of table "orders.public.payments": index scans: 1
+\tpages: 0 removed, 5354 remain, 121 scanned
+2026-04-08 16:41:07.183 UTC [1121] PANIC:  could not write to file "pg_wal/xlogtemp.1121": No space left on device
+2026-04-08 16:41:08.001 UTC [3311] FATAL:  the database system is in recovery mode
+2026-04-08 16:41:08.002 UTC [3311] DETAIL:  The postmaster has commanded this server process to roll back.
+2026-04-08 16:41:09.000 UTC [3312] ERROR:  relation "payments" does not exist
+""")
+    events, stats = read_one(path, tz="Asia/Tokyo")
+    assert stats.format == "text" and stats.timezone_assumed is None  # the line says UTC
+    assert events["level"].tolist() == ["INFO", "INFO", "FATAL", "FATAL", "", "ERROR"]
+    assert events["message"][0] == "duration: 1705.264 ms  statement: SELECT 1"
+    assert events["lines"][1] == 2
+    assert events["time"][2] == ts("2026-04-08 16:41:07.183")
+    assert events["service"].unique().tolist() == ["postgresql-16-main"]
+
+
+def test_log4j_logger_names_with_brackets(tmp_path):
+    path = write(tmp_path, "payment.log", """\
+2026-04-08T11:00:24.520Z WARN  [http-nio-8080-exec-31] org.hibernate.orm.query - HHH90003004: applying in memory
+2026-04-08T11:00:25.000Z ERROR [http-nio-8080-exec-25] o.a.c.c.C.[.[.[.[dispatcherServlet] - Servlet.service() threw exception
+org.springframework.transaction.CannotCreateTransactionException: Could not open JPA EntityManager for transaction
+\tat org.springframework.orm.jpa.JpaTransactionManager.doBegin(JpaTransactionManager.java:466)
+""")
+    events, stats = read_one(path)
+    assert stats.format == "log4j" and stats.warnings == []
+    assert events["logger"].tolist() == ["org.hibernate.orm.query", "o.a.c.c.C.[.[.[.[dispatcherServlet]"]
+    assert events["message"][1].startswith("Servlet.service() threw exception\norg.springframework")

@@ -25,10 +25,11 @@ def test_compatible_templates_merge_but_disagreeing_constants_do_not():
         ("a", ("segment", W, "wrote", "hana", "cluster", W)),
         ("a", ("segment", W, "wrote", W, "cluster", "bo")),
         ("a", ("segment", W, "read", W, "cluster", "bo")),  # `read` against `wrote`: another event
-        ("b", ("segment", W, "wrote", W, "cluster", "bo")),  # another source
+        ("b", ("segment", W, "wrote", "eli", "cluster", W)),  # the same event seen through another source
+        ("b", ("segment", W, "wrote", W, "cluster", "bo")),
     ]
     into, merged = merge_compatible(clusters)
-    assert into == [0, 0, 2, 3]
+    assert into == [0, 0, 2, 0, 0]
     assert merged[0] == ("segment", W, "wrote", W, "cluster", W)
 
 
