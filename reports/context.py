@@ -91,6 +91,7 @@ class ReportContext:
     chart_file: str | None = None  # the chart image beside the Markdown, relative to it
     chart_svg: str | None = None  # the chart for inline embedding (HTML)
     skipped_total: int = 0
+    undecodable_bytes: int = 0
     zones_assumed: list[str] = field(default_factory=list)
     paths: PathDisplay | None = None
     services_quiet: int = 0  # services left out of the impact table: no errors before or during
@@ -129,6 +130,7 @@ def build_context(findings: Findings, chart_file: str | None = None, chart_svg: 
         chart_file=chart_file,
         chart_svg=chart_svg,
         skipped_total=sum(s.lines_skipped for s in findings.inputs.sources),
+        undecodable_bytes=sum(s.bytes_undecodable for s in findings.inputs.sources),
         zones_assumed=sorted({s.timezone_assumed for s in findings.inputs.sources if s.timezone_assumed}),
         paths=paths,
         services_quiet=len(impact) - len(shown_impact),

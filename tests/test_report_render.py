@@ -361,6 +361,16 @@ def test_long_container_ids_are_cut_in_tables_but_not_in_commands(tmp_path):
     assert "a9842ad0201afae8" * 4 in md  # the sources table and the commands keep the whole name
 
 
+def test_line_accounting_is_in_the_appendix(tmp_path):
+    findings = make_findings()
+    findings.inputs.sources[1].bytes_undecodable = 1234
+    write_reports(findings, tmp_path, formats=("md",))
+    appendix = (tmp_path / "postmortem.md").read_text().split("## Appendix")[1]
+    assert "291,042 lines read: 15 with an unrecognised header (analysed as text), 310 skipped; 1,234 undecodable " \
+           "bytes replaced. Time zone assumed where the logs gave none: UTC." in appendix
+    assert "| 310 (before --since: 310) |" in appendix
+
+
 def test_state_changes_are_listed_in_the_appendix(report):
     appendix = report["postmortem.md"].read_text().split("## Appendix")[1]
     assert "| 2026-11-20 13:58:30 UTC | `payments` | restart | `Started PaymentsApplication in 7.2 seconds (version 2.14.0)` | `payments/app.log:4410` |" in appendix
