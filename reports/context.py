@@ -94,7 +94,20 @@ class ReportContext:
     undecodable_bytes: int = 0
     zones_assumed: list[str] = field(default_factory=list)
     paths: PathDisplay | None = None
+    no_incident: bool = False  # the analysis ran and found nothing anomalous (not the same as having no timestamps)
     services_quiet: int = 0  # services left out of the impact table: no errors before or during
+
+    @property
+    def window(self) -> str:
+        """The incident window in words, saying why when there is none."""
+        incident = self.findings.incident
+        if incident.start is None:
+            if incident.detection == "none":
+                return "unknown: the logs carry no usable timestamps"
+            return "none: no incident was found in these logs" if self.no_incident else "unknown"
+        end = format_time(incident.end) if incident.end else "not recovered by the end of the logs"
+        lasted = f" ({format_duration(self.duration)})" if self.duration else ""
+        return f"{format_time(incident.start)} → {end}{lasted}"
 
     @property
     def commands_script(self) -> str:
@@ -133,6 +146,7 @@ def build_context(findings: Findings, chart_file: str | None = None, chart_svg: 
         undecodable_bytes=sum(s.bytes_undecodable for s in findings.inputs.sources),
         zones_assumed=sorted({s.timezone_assumed for s in findings.inputs.sources if s.timezone_assumed}),
         paths=paths,
+        no_incident=incident.start is None and not findings.anomalies,
         services_quiet=len(impact) - len(shown_impact),
     )
 

@@ -11,7 +11,7 @@ import jsonschema
 import pytest
 from markdown_it import MarkdownIt
 
-from analyzer.findings import Findings, Incident, Inputs, RootCause, SourceReport, load_schema
+from analyzer.findings import Findings, Incident, Inputs, RootCause, ServiceScore, SourceReport, load_schema
 from parsers.errors import UserError
 from reports import redact_text, render_json, write_reports
 from tests.findings_factory import REVERT_SHA, SHA, make_findings, secret_corpus
@@ -374,3 +374,17 @@ def test_line_accounting_is_in_the_appendix(tmp_path):
 def test_state_changes_are_listed_in_the_appendix(report):
     appendix = report["postmortem.md"].read_text().split("## Appendix")[1]
     assert "| 2026-11-20 13:58:30 UTC | `payments` | restart | `Started PaymentsApplication in 7.2 seconds (version 2.14.0)` | `payments/app.log:4410` |" in appendix
+
+
+def test_no_incident_found_is_not_reported_as_missing_timestamps(tmp_path):
+    findings = bare_findings()
+    findings.incident.detection = "auto"
+    findings.services = [ServiceScore("nginx", 0.0, reasons=["nothing anomalous"])]
+    write_reports(findings, tmp_path / "auto", formats=("md", "html"))
+    md = (tmp_path / "auto" / "postmortem.md").read_text()
+    assert "| **Incident window** | none: no incident was found in these logs |" in md
+    assert "**Where it started:** no incident was found, so no service is ranked" in md
+    assert "nothing anomalous" not in md and "timestamps" not in md
+    assert "no incident was found in these logs" in (tmp_path / "auto" / "postmortem.html").read_text()
+    write_reports(bare_findings(), tmp_path / "none", formats=("md",))
+    assert "unknown: the logs carry no usable timestamps" in (tmp_path / "none" / "postmortem.md").read_text()
