@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import html
 import json
 import re
@@ -388,3 +389,16 @@ def test_no_incident_found_is_not_reported_as_missing_timestamps(tmp_path):
     assert "no incident was found in these logs" in (tmp_path / "auto" / "postmortem.html").read_text()
     write_reports(bare_findings(), tmp_path / "none", formats=("md",))
     assert "unknown: the logs carry no usable timestamps" in (tmp_path / "none" / "postmortem.md").read_text()
+
+
+def test_every_changed_template_is_listed_not_only_the_top_ten(tmp_path):
+    findings = make_findings()
+    extra = [dataclasses.replace(findings.anomalies[3], template_id=900 + i, template=f"disk {i}: No space left on <*>")
+             for i in range(12)]
+    findings.anomalies += extra
+    write_reports(findings, tmp_path, formats=("md", "html"))
+    md = (tmp_path / "postmortem.md").read_text()
+    assert "#### More templates whose behaviour changed" in md
+    assert all(f"`disk {i}: No space left on <*>`" in md for i in range(12))
+    assert "disk 11: No space left on &lt;*&gt;" in (tmp_path / "postmortem.html").read_text()
+    test_markdown_tables_have_consistent_columns({"postmortem.md": tmp_path / "postmortem.md"})
