@@ -27,7 +27,7 @@ from parsers.discovery import STDIN, LineReader, Source, bisect_offset, discover
 from parsers.errors import UserError
 from parsers.formats import FormatPlan, LineFormat, empty_fields, named_formats, plan_formats, unwrap
 from parsers.formats.levels import infer_levels
-from parsers.formats.vector_re import to_str_series
+from parsers.vector_re import to_str_series
 from parsers.multiline import continuation_mask, fold
 from parsers.records import EVENT_COLUMNS, EventBatch, ParseOptions, SourceStats
 from parsers.services import service_for_path
