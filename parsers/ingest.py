@@ -253,7 +253,9 @@ def _finish(events: pd.DataFrame, source: Source, stats: SourceStats, carry: _Ca
     apply --since/--until, and count it all in the source's stats."""
     if events.empty:
         return _empty_events()
-    stats.lines_unparsed += int((~events["parsed"]).sum())
+    # Unparsed lines are counted as physical lines, as the findings schema says. Lines without time count the
+    # events' first lines only: a trace's continuation lines never carry a time, and are not missing one.
+    stats.lines_unparsed += int(events.loc[~events["parsed"], "lines"].sum())
     no_time = events["time"].isna()
     stats.lines_without_time += int(no_time.sum())
     if no_time.any():
