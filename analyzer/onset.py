@@ -76,7 +76,7 @@ def scan_change_point(
         return None
     tau, length = best + min_before, int(scan.windows[best])
     p_value = _permutation_p(counts, phi, severity, min_before, score, seed)
-    evidence, llr, up, presence, inside = _window_evidence(counts, phi, severity, np.array([tau]), length)
+    evidence, llr, up, presence, inside = _window_evidence(_prefix(counts), phi, severity, np.array([tau]), length)
     evidence, llr, up, presence, inside = evidence[0], llr[0] / phi, up[0], presence[0], inside[0]
     relevant = [int(k) for k in np.argsort(-evidence) if llr[k] >= 3.0 and evidence[k] > 0]
     rising = [k for k in relevant if up[k]]
@@ -90,11 +90,33 @@ def scan_change_point(
 
 
 def _window_lengths(buckets: int) -> list[int]:
+    """1, 3, 9, ... buckets and all the rest: an incident of any length is within a factor 3 of one of them."""
     lengths, w = [], 1
     while w < buckets:
         lengths.append(w)
-        w *= 2
+        w *= 3
     return lengths + [buckets]
+
+
+@dataclass
+class _Prefix:
+    """Per template, running sums over buckets (row b: buckets before b) and what the scan needs of them."""
+
+    cumulative: np.ndarray
+    seen: np.ndarray  # buckets with the template
+    xlogx: np.ndarray  # cumulative * log(cumulative)
+    log_half: np.ndarray  # log(cumulative + 0.5)
+
+
+def _prefix(counts: np.ndarray) -> _Prefix:
+    zeros = np.zeros((1, counts.shape[1]), dtype=np.float32)
+    cumulative = np.vstack([zeros, np.cumsum(counts, axis=0, dtype=np.float32)])
+    return _Prefix(
+        cumulative=cumulative,
+        seen=np.vstack([zeros, np.cumsum(counts > 0, axis=0, dtype=np.float32)]),
+        xlogx=xlogy(cumulative, cumulative),
+        log_half=np.log(cumulative + np.float32(0.5)),
+    )
 
 
 def _scan(counts: np.ndarray, phi: np.ndarray, severity: np.ndarray, min_before: int) -> _Scan:
@@ -102,38 +124,39 @@ def _scan(counts: np.ndarray, phi: np.ndarray, severity: np.ndarray, min_before:
     taus = np.arange(min_before, buckets)
     totals = np.full(len(taus), -np.inf)
     windows = np.zeros(len(taus), dtype=np.int64)
+    prefix = _prefix(counts)
     for length in _window_lengths(buckets):
-        total = _window_evidence(counts, phi, severity, taus, length)[0].sum(axis=1)
+        total = _window_evidence(prefix, phi, severity, taus, length)[0].sum(axis=1)
         better = total > totals
         totals[better], windows[better] = total[better], length
     return _Scan(totals=totals, windows=windows)
 
 
 def _window_evidence(
-    counts: np.ndarray, phi: np.ndarray, severity: np.ndarray, taus: np.ndarray, length: int
+    prefix: _Prefix, phi: np.ndarray, severity: np.ndarray, taus: np.ndarray, length: int
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Per boundary in `taus` and template: weighted evidence that the rate in the `length` buckets from tau
     differs from the rate in all buckets before tau; also the raw likelihood ratio, the direction, the share of
     buckets before tau with the template, and the events inside the window."""
-    buckets = counts.shape[0]
-    cumulative = np.vstack([np.zeros((1, counts.shape[1])), np.cumsum(counts, axis=0)])
-    seen = np.vstack([np.zeros((1, counts.shape[1])), np.cumsum(counts > 0, axis=0)])
+    buckets = prefix.cumulative.shape[0] - 1
     stop = np.minimum(taus + length, buckets)
-    before = taus[:, None].astype(np.float64)
-    span = (stop - taus)[:, None].astype(np.float64)
-    n1 = cumulative[taus]
-    n2 = cumulative[stop] - n1
-    total, both = n1 + n2, before + span
-    llr = xlogy(n1, n1 / before) + xlogy(n2, n2 / span) - xlogy(total, total / both)
+    before = taus[:, None].astype(np.float32)
+    span = (stop - taus)[:, None].astype(np.float32)
+    n1, total = prefix.cumulative[taus], prefix.cumulative[stop]
+    n2 = total - n1
+    log_before, log_span, log_both = np.log(before), np.log(span), np.log(before + span)
+    # n log(n/L) summed over the two sides minus the same for both together, from running sums where possible.
+    llr = (prefix.xlogx[taus] - n1 * log_before) + (xlogy(n2, n2) - n2 * log_span) \
+        - (prefix.xlogx[stop] - total * log_both)
     llr = np.maximum(llr, 0.0)
-    rate1, rate2 = (n1 + 0.5) / before, (n2 + 0.5) / span
-    effect = np.minimum(np.abs(np.log(rate2 / rate1)) / np.log(FULL_EFFECT_RATIO), 1.0)
-    up = rate2 > rate1
-    present_before = seen[taus] / before
-    weight = np.where(up, severity[None, :], DROP_WEIGHT * present_before)
+    log_ratio = (np.log(n2 + np.float32(0.5)) - log_span) - (prefix.log_half[taus] - log_before)
+    effect = np.minimum(np.abs(log_ratio) / np.float32(np.log(FULL_EFFECT_RATIO)), 1.0)
+    up = log_ratio > 0
+    present_before = prefix.seen[taus] / before
+    weight = np.where(up, severity[None, :].astype(np.float32), np.float32(DROP_WEIGHT) * present_before)
     # What noise alone gives a template at its best boundary (a likelihood ratio of a few) is taken off first,
     # so a thousand sparse templates cannot add up to an incident.
-    excess = np.maximum(llr / phi[None, :] - NOISE_EVIDENCE, 0.0)
+    excess = np.maximum(llr / phi[None, :].astype(np.float32) - NOISE_EVIDENCE, 0.0)
     evidence = EVIDENCE_SCALE * np.log1p(excess / EVIDENCE_SCALE) * effect * weight
     return evidence, llr, up, present_before, n2
 

@@ -59,6 +59,9 @@ CONNECTIVITY = re.compile(
     re.IGNORECASE,
 )
 SOURCE_FILE = re.compile(r"\.(?:java|kt|scala|groovy|py|go|rs|rb|js|ts|cs|cpp|cc|c|h|php|swift|ex|exs|erl)$")  # frames
+# Severity words are in every other error line; a "service" by that name (a misread header) is never blamed.
+LEVEL_WORDS = frozenset({"trace", "debug", "info", "notice", "log", "warn", "warning", "error", "err", "fatal", "panic",
+                         "critical", "crit", "alert", "emerg", "severe", "detail", "hint", "statement", "context"})
 LOCAL_HOSTS = frozenset({"localhost", "127.0.0.1", "0.0.0.0", "::1"})
 
 WEIGHT_EARLY, WEIGHT_BLAMED, WEIGHT_OWN, WEIGHT_DROP, WEIGHT_COMPLAINER = 0.30, 0.30, 0.25, 0.15, 0.20
@@ -116,7 +119,7 @@ def _aliases_of(name: str, prefix: str) -> set[str]:
         for suffix in GENERIC_SUFFIXES:
             if stem.endswith(suffix) and len(stem) - len(suffix) >= 3:
                 out.add(stem[: -len(suffix)].rstrip("-_."))
-    return {a for a in out if len(a) >= 2 and (a == name or a not in GENERIC_WORDS)}
+    return {a for a in out if len(a) >= 2 and (a == name or a not in GENERIC_WORDS) and a not in LEVEL_WORDS}
 
 
 def _shared_prefix(names: list[str]) -> str:
