@@ -43,7 +43,11 @@ KINDS: tuple[tuple[str, re.Pattern[str]], ...] = (
 )
 VERSION = re.compile(r"\bv?(\d+\.\d+(?:\.\d+)?(?:[-+][\w.]+)?)\b")
 VERSION_HINT = re.compile(r"\b(?:version|release|build|tag|image)\b\s*[:=]?\s*(v?\d+\.\d+[\w.+-]*)|\b(v\d+\.\d+(?:\.\d+)?[\w.+-]*)", re.I)
-COMMIT = re.compile(r"\b(?:commit|sha|rev(?:ision)?|git[-_ ]?sha|build)\b\s*[:=#]?\s*([0-9a-f]{7,40})\b", re.I)
+COMMIT = re.compile(r"\b(?:commit|sha1?|rev(?:ision)?|git(?:[-_ ]?(?:sha|commit|rev))?|build)\b\s*[:=#@]?\s*\(?([0-9a-f]{7,40})\b",
+                    re.I)
+
+START_WORDS = re.compile(r"\b(?:starting|started|booting|launching|initiali[sz]ing)\b", re.I)
+BANNER_VERSION = re.compile(r"(?<![/\w.:=-])(\d+\.\d+\.\d+(?:[-+][\w.]+)?)(?![\w.])")
 
 MAX_PER_TEMPLATE_EVENTS = 20  # a "state change" template logged more often than this is routine chatter
 MAX_STATE_CHANGES = 50
@@ -69,6 +73,10 @@ def version_and_commit(text: str) -> tuple[str | None, str | None]:
     commit = commit_match.group(1) if commit_match and re.search(r"\d", commit_match.group(1)) else None
     hint = VERSION_HINT.search(text)
     version = (hint.group(1) or hint.group(2)) if hint else None
+    if version is None and START_WORDS.search(text):
+        # "inventory-service 1.8.3 starting": a bare x.y.z in a start banner, not a library's "Tomcat/10.1.19".
+        bare = BANNER_VERSION.search(text)
+        version = bare.group(1) if bare else None
     return version, commit
 
 
