@@ -507,13 +507,14 @@ def _rise_start(counts: np.ndarray, onset_bucket: int, earliest: int, rate: floa
 
 
 def silence_start(times: np.ndarray, onset: int, log_end: int) -> int:
-    """When a steady message was first missed: its usual gap after the last occurrence before its first long
-    silence near or after the onset."""
+    """When a steady message stopped: its mean gap after the last occurrence before its first long silence near
+    or after the onset. (For Poisson-like arrivals the last one precedes the stop by the mean gap on average; the
+    median would date the stop early.)"""
     before = times[times < onset]
     if before.size < 3:
         return onset
     normal = np.diff(before)
-    usual = float(np.median(normal))
+    usual = float(np.mean(np.sort(normal)[: max(int(len(normal) * 0.95), 1)]))  # without the longest 5%
     # Longer than any silence it had while healthy (twice over), so Poisson-like gaps are not taken for silence.
     silence = max(3 * usual, 2 * float(normal.max()))
     gaps = np.diff(np.append(times, log_end + 1))
