@@ -64,19 +64,20 @@ def mine_batches(
 
 
 def _compact(events: pd.DataFrame, ids: np.ndarray) -> pd.DataFrame:
-    part = pd.DataFrame(
+    # Series, not .to_numpy(): a zone-aware column becomes an array of Python Timestamps there (seconds per 1M rows).
+    events = events.reset_index(drop=True)
+    return pd.DataFrame(
         {
-            "time": events["time"].to_numpy(),
+            "time": pd.to_datetime(events["time"], utc=True),
             "service": events["service"].astype("category"),
             "level": events["level"].astype("category"),
-            "template_id": ids.astype(np.int64),
+            "template_id": pd.Series(ids.astype(np.int64)),
             "path": events["path"].astype("category"),
-            "line": events["line"].to_numpy(dtype=np.int64),
+            "line": events["line"].astype(np.int64),
+            "lines": events["lines"].astype(np.int32),
             "logger": events["logger"].astype("category"),
         }
     )
-    part["time"] = pd.to_datetime(part["time"], utc=True)
-    return part
 
 
 def _keep_examples(mined: MinedLogs, events: pd.DataFrame, ids: np.ndarray, order: np.ndarray) -> None:
@@ -102,9 +103,8 @@ def finish_table(mined: MinedLogs, final_ids: Callable[[np.ndarray], np.ndarray]
         if name in CATEGORICAL:
             columns[name] = pd.Series(union_categoricals(pieces, ignore_order=True))
         else:
-            columns[name] = pd.Series(np.concatenate([p.to_numpy() for p in pieces]))
+            columns[name] = pd.concat(pieces, ignore_index=True)
     table = pd.DataFrame(columns)
-    table["time"] = pd.to_datetime(table["time"], utc=True)
     table["template_id"] = final_ids(table["template_id"].to_numpy()).astype(np.int64)
     return table
 
@@ -118,6 +118,7 @@ def empty_table() -> pd.DataFrame:
             "template_id": pd.Series([], dtype=np.int64),
             "path": pd.Series([], dtype="category"),
             "line": pd.Series([], dtype=np.int64),
+            "lines": pd.Series([], dtype=np.int32),
             "logger": pd.Series([], dtype="category"),
         }
     )

@@ -84,10 +84,17 @@ def read_deploys(path: str) -> DeployRecords:
 def tag_deploys(tags: list[Tag]) -> list[Deploy]:
     """Release tags (v1.4.0, 2024.05.1, release-42, api/v2.0.0) as deploys at the tag's time."""
     return sorted(
-        (Deploy(time=t.time.astimezone(timezone.utc), version=t.name, commit=t.commit, origin="tag", ref=f"tag {t.name}")
+        (Deploy(time=t.time.astimezone(timezone.utc), version=t.name, commit=t.commit, origin="tag", ref=f"tag {t.name}",
+                service=_tag_service(t.name))
          for t in tags if _RELEASE_TAG.match(t.name)),
         key=lambda d: d.time,
     )
+
+
+def _tag_service(name: str) -> str | None:
+    """`payment-service/v2.14.0` and `payment-service@2.14.0` name their service; `v2.14.0` does not."""
+    m = re.match(r"^([A-Za-z][\w.-]*?)[/@]v?\d", name)
+    return m.group(1) if m else None
 
 
 def marker_of(text: str) -> tuple[str | None, str | None]:
@@ -133,16 +140,22 @@ def resolve_deploys(deploys: list[Deploy], repo: GitRepository, tags: list[Tag])
 
 
 def merge_deploys(*groups: list[Deploy]) -> list[Deploy]:
-    """All deploys by time; a tag and a file row (or log marker) naming the same commit within ten minutes
-    are one deploy, kept from the most precise origin (file, then log, then tag)."""
+    """All deploys by time. Records naming the same commit within ten minutes are one deploy, kept from the
+    most precise origin (file, then log, then tag); a release tag whose commit a deploy record names at any
+    time is that release's cut, not a deploy of its own, and is dropped."""
     rank = {"file": 0, "log": 1, "tag": 2}
+    recorded = {d.commit for g in groups for d in g if d.commit and d.origin != "tag"}
     merged: list[Deploy] = []
-    for d in sorted((d for g in groups for d in g), key=lambda d: (d.time, rank.get(d.origin, 3))):
-        twin = next((m for m in merged if m.commit and m.commit == d.commit and m.service == d.service
+    every = (d for g in groups for d in g if not (d.origin == "tag" and d.commit in recorded))
+    for d in sorted(every, key=lambda d: (d.time, rank.get(d.origin, 3))):
+        twin = next((i for i, m in enumerate(merged) if m.commit and m.commit == d.commit
+                     and (m.service == d.service or None in (m.service, d.service))
                      and abs((m.time - d.time).total_seconds()) <= 600), None)
         if twin is None:
             merged.append(d)
-    return merged
+        elif rank.get(d.origin, 3) < rank.get(merged[twin].origin, 3):
+            merged[twin] = d
+    return sorted(merged, key=lambda d: d.time)
 
 
 # -- reading rows ---------------------------------------------------------------------------------------------

@@ -98,6 +98,30 @@ def _open(source: Source) -> tuple[BinaryIO, str | None]:
     return raw, None
 
 
+def bisect_offset(path: str, since, time_of, resolution: int = 1 << 20) -> int:
+    """Byte offset of a line start before which a time-sorted file holds only lines older than `since`.
+
+    `time_of(lines)` gives the time of the first of a few decoded lines that has one (or None). The search
+    stops at `resolution` bytes, and at 0 when the file does not say (no time, or times that go backwards)."""
+    size = os.path.getsize(path)
+    low, high, low_time = 0, size, None
+    with open(path, "rb") as fh:
+        while high - low > resolution:
+            middle = (low + high) // 2
+            fh.seek(middle)
+            fh.readline()  # the rest of a line cut by the seek
+            start = fh.tell()
+            probe = [fh.readline().decode("utf-8", errors="replace").rstrip("\r\n") for _ in range(64)]
+            found = time_of(probe)
+            if found is None or (low_time is not None and found < low_time):
+                return 0  # no time, or not sorted: read it all
+            if found < since:
+                low, low_time = start, found
+            else:
+                high = middle
+    return low
+
+
 def looks_binary(head: bytes) -> bool:
     """NUL bytes (outside UTF-16 text) or many control characters mean this is not a text log."""
     if not head or head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
@@ -132,6 +156,29 @@ class LineReader:
             self.error = f"could not be read ({exc.__class__.__name__}: {exc})"
         self.binary = self.error is None and looks_binary(self._head)
 
+    @property
+    def seekable(self) -> bool:
+        """A plain UTF-8 file on disk: it can be entered at a byte offset."""
+        return (self.source.path != STDIN and self.compression is None and self.error is None
+                and not self._head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)))
+
+    def skip_to(self, offset: int) -> int:
+        """Start reading at byte `offset` (a line start) instead of the beginning; returns the lines passed
+        over, counted (not decoded) so that line numbers stay right. Call before blocks()."""
+        self._stream.seek(0)
+        skipped = 0
+        remaining = offset
+        while remaining > 0:
+            data = self._stream.read(min(_BLOCK, remaining))
+            if not data:
+                break
+            skipped += data.count(b"\n")
+            remaining -= len(data)
+        self._stream.seek(offset)
+        self._head = b""
+        self.stats.lines += skipped
+        return skipped
+
     def close(self) -> None:
         if self._stream is not None and self.source.path != STDIN:
             self._stream.close()
@@ -141,9 +188,9 @@ class LineReader:
             return codecs.getincrementaldecoder("utf-16")(errors="replace"), "utf-16"
         return None, "utf-8"
 
-    def _decode(self, data: bytes, decoder) -> str:
+    def _decode(self, data: bytes, decoder, final: bool = False) -> str:
         if decoder is not None:
-            text = decoder.decode(data)
+            text = decoder.decode(data, final)
             self.stats.bytes_undecodable += text.count("\ufffd")
             return text
         try:
@@ -159,6 +206,7 @@ class LineReader:
         pending = self._head
         if decoder is None and pending.startswith(codecs.BOM_UTF8):
             pending = pending[len(codecs.BOM_UTF8):]
+        carry = ""  # UTF-16: the decoded start of a line the next block completes
         exhausted = False
         while not exhausted:
             try:
@@ -174,19 +222,19 @@ class LineReader:
             exhausted = not data
             pending += data
             if decoder is not None:
-                text = self._decode(pending, decoder).replace("\r\n", "\n")
+                # One incremental decoder for the whole stream: it keeps a code unit cut by a block edge.
+                text = carry + self._decode(pending, decoder, final=exhausted)
                 pending = b""
-                lines = text.split("\n")
-                carry = lines.pop() if not exhausted else None
+                lines = text.replace("\r\n", "\n").split("\n")
+                carry = "" if exhausted else lines.pop()
                 if exhausted and lines and lines[-1] == "":
                     lines.pop()
-                if carry:
-                    pending = carry.encode("utf-16-le")  # re-encoded: the decoder keeps no BOM state
-                    decoder = codecs.getincrementaldecoder("utf-16-le")(errors="replace")
             else:
                 cut = len(pending) if exhausted else pending.rfind(b"\n") + 1
                 if cut == 0 and len(pending) > _MAX_LINE:
-                    self.stats.warnings.append(f"a line longer than {_MAX_LINE >> 20} MiB was cut into pieces")
+                    warning = f"a line longer than {_MAX_LINE >> 20} MiB was cut into pieces"
+                    if warning not in self.stats.warnings:
+                        self.stats.warnings.append(warning)
                     cut = len(pending)
                 if cut == 0:
                     continue

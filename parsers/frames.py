@@ -153,7 +153,11 @@ class FileIndex:
         if not parts:
             return []
         candidates = self._by_name.get(parts[-1].lower(), [])
-        return _best(frame, candidates, parts, full=1.0)
+        matches = _best(frame, candidates, parts, full=1.0)
+        if frame.third_party and matches and _common_suffix(matches[0].path.lower().split("/"),
+                                                            [p.lower() for p in parts], False) < 2:
+            return []  # a library frame is this repository's code only if its package directory matches too
+        return matches
 
     def _by_module(self, frame: Frame) -> list[FileMatch]:
         parts = [p for p in frame.module.replace("$", ".").split(".") if p]

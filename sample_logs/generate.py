@@ -15,7 +15,9 @@ import sys
 import tempfile
 from pathlib import Path
 
-from sample_logs.scenarios import Incident, db_disk_full, payment_pool_leak
+from sample_logs.incident import Incident
+from sample_logs.incident_db_disk_full import db_disk_full
+from sample_logs.incident_payment_pool_leak import payment_pool_leak
 
 BUILDERS = (payment_pool_leak, db_disk_full)
 DEPLOY_COLUMNS = ("time", "version", "commit", "service", "environment", "description")

@@ -8,6 +8,7 @@ import json
 import os
 import re
 import subprocess
+import time
 from datetime import datetime
 from pathlib import Path
 
@@ -49,8 +50,19 @@ def _deploys(name: str) -> list[dict]:
 
 @pytest.fixture(scope="module")
 def regenerated(tmp_path_factory) -> Path:
+    # Regenerate in a far-away zone (UTC+13:45 in March): the committed output must not depend on it.
     out = tmp_path_factory.mktemp("samples")
-    generate(out)
+    saved = os.environ.get("TZ")
+    os.environ["TZ"] = "Pacific/Chatham"
+    time.tzset()
+    try:
+        generate(out)
+    finally:
+        if saved is None:
+            del os.environ["TZ"]
+        else:
+            os.environ["TZ"] = saved
+        time.tzset()
     return out
 
 
