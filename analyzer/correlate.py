@@ -85,7 +85,10 @@ def _with_repo(git: GitRepository, result: AnomalyResult, ctx: sig.IncidentConte
         notes.append("The repository is a shallow clone: commits older than its shallow boundary are not visible.")
 
     commits, after = _read_window(git, onset, result.incident.end, deploys, max_commits, notes)
-    carried = _carried_by(git, deploys, onset) if onset else {}
+    carried, shipped = _carried_by(git, deploys, onset) if onset else ({}, [])
+    # a commit that landed before the window but shipped in a deploy inside it is as much a candidate
+    known = {c.sha for c in commits}
+    commits += [c for c in shipped if c.sha not in known and c.commit_time <= onset]
     candidates = [_Candidate(c) for c in commits if not c.is_merge]
     live_deploys = [d for d in _deploy_stream(deploys) if onset and d.time <= onset]
     deployed_services = {d.service for d in live_deploys}
@@ -157,11 +160,12 @@ def _read_window(git: GitRepository, onset: datetime | None, end: datetime | Non
     return before, after
 
 
-def _carried_by(git: GitRepository, deploys: list[Deploy], onset: datetime) -> dict[str, Deploy]:
-    """sha -> the first deploy that carried it: the commits reachable from a deploy and not from the deploy of
-    the same service before it. In a monorepo a service's deploy ships only that service's code: a commit under
+def _carried_by(git: GitRepository, deploys: list[Deploy], onset: datetime) -> tuple[dict[str, Deploy], list[Commit]]:
+    """(sha -> the first deploy that carried it, the commits carried): the commits reachable from a deploy and
+    not from the deploy of the same service before it. In a monorepo a service's deploy ships only that service's code: a commit under
     another deployed service's directory is not carried by it (shared code, under none of them, is)."""
     carried: dict[str, Deploy] = {}
+    shipped: dict[str, Commit] = {}
     by_service: dict[str | None, list[Deploy]] = {}
     for d in sorted(_deploy_stream(deploys), key=lambda d: d.time):
         by_service.setdefault(d.service, []).append(d)
@@ -180,7 +184,8 @@ def _carried_by(git: GitRepository, deploys: list[Deploy], onset: datetime) -> d
                     continue
                 if c.sha not in carried or d.time < carried[c.sha].time:
                     carried[c.sha] = d
-    return carried
+                    shipped[c.sha] = c
+    return carried, list(shipped.values())
 
 
 def _ships(commit: Commit, service: str, services: set[str]) -> bool:

@@ -404,3 +404,22 @@ def test_a_change_live_for_days_that_only_touches_the_traced_file_is_not_blamed(
     # still listed for the reader, with the file evidence that was weighed and dismissed
     assert "orders/shop/orders/db.py" in corr.suspects[0].files
     assert any("live for days" in r for r in corr.ruled_out)
+
+
+def test_a_commit_older_than_the_window_that_shipped_just_before_the_onset_is_a_candidate(tmp_path):
+    repo = build_shop(tmp_path / "shop", ONSET - timedelta(days=40))
+    released = repo.git("rev-parse", "HEAD")
+    culprit = repo.commit(
+        {"payment-service/src/main/java/com/shop/payment/Client.java":
+            CLIENT_JAVA.replace('config.get("gateway.endpoint");\n        Response', 'config.get("gateway.url");\n        Response')},
+        "Payment client: read the gateway url key", ONSET - timedelta(days=20))
+    repo.commit({"frontend/src/app.js": "export const v = 3;\n"}, "Frontend: v", ONSET - timedelta(days=2))
+    deploys = tmp_path / "deploys.csv"
+    deploys.write_text("time,commit,service\n"
+                       f"{(ONSET - timedelta(days=30)).isoformat()},{released},payment-service\n"
+                       f"{(ONSET - minutes(6)).isoformat()},{culprit},payment-service\n")
+    line = CLIENT_JAVA.splitlines().index('        Response response = http.post(endpoint + "/charge", account, amount);') + 1
+    anomalies = [anomaly(7, "Charge failed for account <*>", JAVA_TRACE.format(line=line), ["payment-service"])]
+    corr = correlate(result_for(anomalies, ["payment-service"]), templates_of(anomalies), str(repo.root), str(deploys))
+    assert corr.suspects[0].id == culprit and corr.blamed == 0
+    assert "20.0 days" in next(e.detail for e in corr.suspects[0].evidence if e.signal == "timing")
