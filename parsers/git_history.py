@@ -190,7 +190,10 @@ class GitRepository:
         except git.exc.NoSuchPathError:
             raise UserError(f"--repo {p}: no such directory.") from None
         except (git.exc.InvalidGitRepositoryError, git.exc.GitError, OSError, ValueError):
-            raise UserError(f"--repo {p}: not a git repository (give a work tree, a bare repository or a .bundle file).") from None
+            top = _enclosing_work_tree(p)
+            hint = f"; it is inside the repository at {top}, give that" if top else \
+                " (give a work tree, a bare repository or a .bundle file)"
+            raise UserError(f"--repo {p}: not a git repository{hint}.") from None
         git_dir = str(Path(repo.git_dir).resolve())
         repo.close()
         return git_dir
@@ -416,6 +419,17 @@ class GitRepository:
                 commit.counted = True
         for c in commits:
             c.patched = True
+
+
+def _enclosing_work_tree(p: Path) -> str | None:
+    """The work tree a directory lies inside, for the error message only (nothing is read from it)."""
+    try:
+        repo = git.Repo(str(p), search_parent_directories=True)
+    except (git.exc.GitError, OSError, ValueError):
+        return None
+    top = repo.working_tree_dir
+    repo.close()
+    return str(top) if top else None
 
 
 def open_repository(path: str) -> GitRepository:

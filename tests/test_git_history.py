@@ -203,8 +203,9 @@ def test_forge_urls():
 def test_a_directory_inside_a_checkout_is_not_taken_for_the_repository(tmp_path):
     repo = GitRepoBuilder(tmp_path / "r")
     repo.commit({"logs/app.log": "x\n"}, "c", T0)
-    with pytest.raises(UserError, match="not a git repository"):
+    with pytest.raises(UserError, match="not a git repository") as err:
         open_repository(str(repo.root / "logs"))
+    assert f"inside the repository at {repo.root}" in str(err.value)
 
 
 def test_hunk_headers_name_the_method_not_the_class(tmp_path):
