@@ -130,7 +130,8 @@ def _with_repo(git: GitRepository, result: AnomalyResult, ctx: sig.IncidentConte
         commits_considered=len(commits),
         deploys_considered=len(deploys),
         deploys=deploys,
-        reverts=sorted([r.entry for r in reverts] + [entry for _, entry in rollbacks], key=lambda e: e.time),
+        reverts=sorted([r.entry for r in _relevant(reverts, candidates[:3])] + [entry for _, entry in rollbacks],
+                       key=lambda e: e.time),
         notes=notes,
     )
 
@@ -338,6 +339,15 @@ def _rollbacks(git: GitRepository, deploys: list[Deploy], onset: datetime | None
     return out
 
 
+def _relevant(reverts: list[_Revert], top: list[_Candidate]) -> list[_Revert]:
+    """Reverts always; a "fix" after the onset only when it touches a file of a leading suspect that the logs
+    point at (a busy repository lands unrelated fixes every hour)."""
+    leading = [c for c in top if any(e.signal in sig.SPECIFIC_SIGNALS and e.weight > 0 for e in c.evidence)]
+    files = {f.path for c in leading for f in c.commit.files if sig.classify_file(f.path) not in ("test", "docs")}
+    return [r for r in reverts if r.reverted or r.commit.title.lower().startswith("revert")
+            or files & {f.path for f in r.commit.files}]
+
+
 def _score_all(candidates: list[_Candidate], ctx: sig.IncidentContext, matches: dict, blamed: dict,
                onset: datetime | None, reverts: list[_Revert], rollbacks: list[tuple[Deploy, TimelineEntry]]) -> None:
     tokens = {c.commit.sha: sig.commit_tokens(c.commit) for c in candidates}
@@ -390,7 +400,9 @@ def _revert_evidence(c: Commit, reverts: list[_Revert]) -> list[Evidence]:
         elif r.reverted is None:
             shared = {f.path for f in c.files} & {f.path for f in r.commit.files}
             if shared and sig.classify_file(sorted(shared)[0]) not in ("test", "docs"):
-                out.append(Evidence("revert", f"{_cite(r.commit)} changed {sorted(shared)[0]} again after the onset", 0.4))
+                # a fix to the same file is a hint, not a pointer: busy files get fixes for unrelated reasons
+                out.append(Evidence("fix-after", f"{_cite(r.commit)} changed {sorted(shared)[0]} again after the onset",
+                                    0.25))
     return out[:2]
 
 
