@@ -460,3 +460,10 @@ def test_only_fixes_to_the_suspects_files_go_on_the_timeline(python_regression):
     assert corr.suspects[0].id == shas["culprit"]
     assert [(r.kind, r.ref) for r in corr.reverts] == [("revert", fix)]
     assert any(e.signal == "fix-after" and "again after the onset" in e.detail for e in corr.suspects[0].evidence)
+
+
+def test_module_names_in_messages_point_at_code_but_host_names_do_not():
+    from analyzer.change_signals import _module_names
+    text = ("upstream db-01.shop.internal refused; handler com.shop.payment.Client gave up; "
+            "shop.orders.db timed out; see pay.example.com")
+    assert _module_names(text) == ["com.shop.payment.Client", "shop.orders.db"]
