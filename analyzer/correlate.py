@@ -471,9 +471,10 @@ def _category(suspects: list[Suspect], blamed: int | None, candidates: list[_Can
 def _markers_from_state_changes(result: AnomalyResult) -> list[Deploy]:
     """Version banners the anomaly stage kept as state changes but did not turn into deploy markers."""
     known = {(d.version, d.commit) for d in result.deploy_markers}
+    seen_lines = {d.ref for d in result.deploy_markers}
     out = []
     for sc in result.state_changes:
-        if sc.time is None:
+        if sc.time is None or f"{sc.path}:{sc.line}" in seen_lines:
             continue
         version, sha = marker_of(sc.text)
         if (version or sha) and (version, sha) not in known:
