@@ -27,7 +27,7 @@ from analyzer.onset import (
     peak_and_recovery,
     scan_change_point,
 )
-from analyzer.service_rank import ServiceActivity, blame_targets, rank_services, service_aliases
+from analyzer.service_rank import Complaint, ServiceActivity, blame_targets, rank_services, service_aliases
 from analyzer.stages import EVENT_TABLE_COLUMNS, AnomalyOptions, AnomalyResult, TemplateInfo
 from analyzer.state_changes import find_state_changes
 from analyzer.template_anomalies import (
@@ -47,6 +47,7 @@ SKEW_SECONDS = 10.0  # clocks of different hosts may disagree by this much; earl
 MAX_SCAN_TEMPLATES = 5000
 STATE_LOOKBACK_SECONDS = 900
 IF_MIN_RUN = 3
+PRECISE_GAP_NS = 20_000_000_000  # a steady message whose usual gap is longer cannot date an onset
 BLAME_DISCOUNT = 0.7  # a complaint about another service explains less than that service's own error
 
 
@@ -116,7 +117,7 @@ def detect_anomalies(
         return _no_incident(table, base, ids, severity, templates, buckets, window, notes)
 
     changes, healthy = _changes(table, matrix, buckets, base_counts, window)
-    if window.detection == "auto" and _move_onset_earlier(window, table, changes, severity, buckets):
+    if window.detection == "auto" and _settle_onset(window, table, matrix, buckets, changes, healthy, severity):
         changes, healthy = _changes(table, matrix, buckets, base_counts, window)
     if window.detection == "auto" and not _explains(changes, severity):
         window = _Window(None, None, None, "auto", "No incident found: the change at "
@@ -215,7 +216,7 @@ def _locate(
 
     columns = _scan_columns(matrix)
     cp = scan_change_point(matrix[:, columns], severity[columns])
-    flags = isolation_forest_flags(matrix)
+    flags = isolation_forest_flags(matrix, severity)
     runs = flagged_runs(flags, MIN_BEFORE)
     if cp is not None and cp.p_value <= ALPHA and cp.strong:
         onset = _refine(table, matrix, buckets, cp, columns)
@@ -403,22 +404,68 @@ def _changes(
     return compare_windows(healthy, incident), healthy
 
 
-def _move_onset_earlier(
-    window: _Window, table: _Table, changes: list[TemplateChange], severity: np.ndarray, buckets: Buckets
+def _settle_onset(
+    window: _Window,
+    table: _Table,
+    matrix: np.ndarray,
+    buckets: Buckets,
+    changes: list[TemplateChange],
+    healthy: WindowCounts,
+    severity: np.ndarray,
 ) -> bool:
-    """The scan finds the boundary with the most evidence, which may be the loud cascade a little after the
-    first sign. The onset moves to the first sign of a template that changed, if that came shortly before: a
-    steady message that went quiet, or one new against --baseline. (A spike's early events are its usual ones.)"""
-    reach = max(3 * buckets.width_ns, 60_000_000_000)
-    signs = _first_seen(table, (table.ns != NAT_NS) & (table.ns >= window.onset_ns - reach),
-                        [c for c in changes if _counts_as_incident(c, severity) and c.kind != "spike"],
-                        window.onset_ns)
-    earlier = [t for t in signs.values() if window.onset_ns - reach <= t < window.onset_ns]
-    if not earlier:
+    """The onset to the first anomalous event: the scan finds the boundary with the most evidence, often the
+    loud cascade a little after the first sign. Each changed template gives its first sign (a new one its first
+    event, a spiking one the start of its own run of abnormal buckets, a steady one the moment it was missed),
+    looked for a few minutes back from the boundary; the earliest is the onset."""
+    onset_bucket = buckets.index_of_ns(window.onset_ns)
+    earliest_bucket = max(onset_bucket - max(3, math.ceil(300 / buckets.seconds)), 0)
+    lower = buckets.start_ns(earliest_bucket)
+    rate = healthy.totals / max(healthy.length, 1.0)
+    since = np.full(matrix.shape[1], np.iinfo(np.int64).max)
+    signs: list[int] = []
+    for change in changes:
+        if not _counts_as_incident(change, severity):
+            continue
+        k = change.column
+        if change.kind == "new":
+            since[k] = lower
+        elif change.kind == "spike":
+            start = _rise_start(matrix[:, k], onset_bucket, earliest_bucket, rate[k], healthy.dispersion[k])
+            since[k] = buckets.start_ns(start) if start is not None else since[k]
+    mask = (table.ns != NAT_NS) & (table.ns >= since[np.maximum(table.codes, 0)]) & (table.codes >= 0)
+    if mask.any():
+        signs.append(int(table.ns[mask].min()))
+    for change in changes:
+        if change.kind == "drop" and _counts_as_incident(change, severity):
+            if _dates_its_silence(table, change.column, window.onset_ns):
+                times = np.sort(table.ns[(table.codes == change.column) & (table.ns != NAT_NS)])
+                due = _silence_start(times, window.onset_ns, int(table.ns[table.ns != NAT_NS].max()))
+                if due >= lower:
+                    signs.append(due)
+    if not signs or min(signs) == window.onset_ns:
         return False
-    window.onset_ns = min(earlier)
-    window.method += f"; moved to {to_datetime(window.onset_ns):%H:%M:%S}, the first sign of a template that changed"
+    window.onset_ns = min(signs)
+    window.method += f"; the first anomalous event is at {to_datetime(window.onset_ns):%H:%M:%S}"
     return True
+
+
+def _dates_its_silence(table: _Table, column: int, onset: int) -> bool:
+    """A sparse message's silence is only known to within its usual gap: too vague to date an onset by."""
+    times = np.sort(table.ns[(table.codes == column) & (table.ns != NAT_NS) & (table.ns < onset)])
+    return times.size >= 3 and float(np.median(np.diff(times))) <= PRECISE_GAP_NS
+
+
+def _rise_start(counts: np.ndarray, onset_bucket: int, earliest: int, rate: float, phi: float) -> int | None:
+    """First bucket of a template's own run of abnormally high buckets around the onset (three standard
+    deviations above its healthy rate), walking back from the first such bucket at or after the onset."""
+    threshold = rate + 3.0 * math.sqrt(max(rate * phi, 1e-9)) + 0.5
+    high = np.flatnonzero(counts[onset_bucket:] > threshold)
+    if high.size == 0:
+        return None
+    start = onset_bucket + int(high[0])
+    while start - 1 >= earliest and counts[start - 1] > threshold:
+        start -= 1
+    return start
 
 
 def _counts_as_incident(change: TemplateChange, severity: np.ndarray) -> bool:
@@ -569,10 +616,12 @@ def _activities(
         tid = int(ids[change.column])
         text = templates[tid].text if tid in templates else f"template {tid}"
         if change.kind == "drop":
+            precise = _dates_its_silence(table, change.column, window.onset_ns)
             for service in services_of["baseline"].get(change.column, {}):
                 if service in activities:
                     activities[service].dropped.append(text)
-                    _earliest(activities[service], firsts.get(change.column))
+                    if precise:
+                        _earliest(activities[service], firsts.get(change.column))
             continue
         if severity[change.column] < ERROR_SEVERITY:
             continue
@@ -580,13 +629,15 @@ def _activities(
         for service in services_of["incident"].get(change.column, {}):
             activity = activities[service]
             _earliest(activity, first_by_service.get((change.column, service)))
-            named, external = _complaints(tid, service, text, texts, aliases)
-            for target, strength in named.items():
+            complaint = _complaints(tid, service, text, texts, aliases)
+            for target, strength in complaint.services.items():
                 activity.blames[target] = activity.blames.get(target, 0.0) + strength * evidence
                 activity.blame_examples.setdefault(target, text)
-            for host, strength in external.items():
+            for host, strength in complaint.external.items():
                 activity.external[host] = activity.external.get(host, 0.0) + strength * evidence
-            if not named:
+            if not complaint.services and (complaint.external or complaint.about_dependency):
+                activity.unnamed += evidence
+            elif not complaint.services:
                 activity.own.append((text, evidence))
     return [activities[name] for name in names]
 
@@ -613,17 +664,26 @@ def _earliest(activity: ServiceActivity, ns: int | None) -> None:
         activity.onset = when
 
 
-def _complaints(tid, service, text, texts, aliases) -> tuple[dict[str, float], dict[str, float]]:
-    """Who the template complains about, read in the service's own examples (the template text may mask names)."""
-    named: dict[str, float] = {}
-    external: dict[str, float] = {}
+def _complaints(tid, service, text, texts, aliases) -> Complaint:
+    """Who the template complains about, read in the service's own examples (the template text may mask names;
+    of a stack trace the first line and the last ones, where the final exception and its "Caused by" are)."""
+    merged = Complaint()
     for candidate in [text, *(e.text for e in texts.get((tid, service), []))]:
-        found, outside = blame_targets(candidate.splitlines()[0] if candidate else "", aliases, service)
-        for k, v in found.items():
-            named[k] = max(named.get(k, 0.0), v)
-        for k, v in outside.items():
-            external[k] = max(external.get(k, 0.0), v)
-    return named, external
+        found = blame_targets(_telling_lines(candidate), aliases, service)
+        for k, v in found.services.items():
+            merged.services[k] = max(merged.services.get(k, 0.0), v)
+        for k, v in found.external.items():
+            merged.external[k] = max(merged.external.get(k, 0.0), v)
+        merged.about_dependency |= found.about_dependency
+    return merged
+
+
+def _telling_lines(text: str) -> str:
+    lines = text.strip().splitlines()
+    if len(lines) <= 4:
+        return " ".join(lines)
+    caused = [line for line in lines if "caused by" in line.lower()]
+    return " ".join([lines[0], *caused[-2:], *lines[-3:]])
 
 
 def _anomalies(
@@ -640,7 +700,7 @@ def _anomalies(
         side = "baseline" if change.kind == "drop" else "incident"
         services = sorted(services_of[side].get(change.column, {}), key=lambda s: -services_of[side][change.column][s])
         weight = 0.6 * change.presence_baseline if change.kind == "drop" else float(severity[change.column])
-        complains = any(blame_targets(text, aliases, s)[0] for s in services) if services else False
+        complains = any(blame_targets(text, aliases, s).services for s in services) if services else False
         if complains and origin not in services:
             weight *= BLAME_DISCOUNT
         if origin is not None and origin in services:

@@ -74,6 +74,7 @@ def _compact(events: pd.DataFrame, ids: np.ndarray) -> pd.DataFrame:
             "template_id": pd.Series(ids.astype(np.int64)),
             "path": events["path"].astype("category"),
             "line": events["line"].astype(np.int64),
+            "lines": events["lines"].astype(np.int32),
             "logger": events["logger"].astype("category"),
         }
     )
@@ -117,6 +118,7 @@ def empty_table() -> pd.DataFrame:
             "template_id": pd.Series([], dtype=np.int64),
             "path": pd.Series([], dtype="category"),
             "line": pd.Series([], dtype=np.int64),
+            "lines": pd.Series([], dtype=np.int32),
             "logger": pd.Series([], dtype="category"),
         }
     )

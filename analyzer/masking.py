@@ -110,12 +110,16 @@ QUOTED: tuple[MaskRule, ...] = (
 )
 
 PASSES: tuple[tuple[MaskRule, ...], ...] = (STATUS, SHAPES, VALUES, QUOTED)
+# A pass whose rules cannot match without one of these is skipped for a batch that has none: batches come one
+# source at a time, so a JSON service's batch never pays for the access-log rules. (None: always run.)
+GUARDS: tuple[str | None, ...] = (r"HTTP|[Ss]tatus", None, None, "[\"']")
 
 
 @dataclass(frozen=True)
 class _CompiledPass:
     pattern: str
     replacement: str
+    guard: str | None = None
 
 
 def compile_pass(rules: tuple[MaskRule, ...]) -> _CompiledPass:
@@ -144,7 +148,10 @@ def compile_pass(rules: tuple[MaskRule, ...]) -> _CompiledPass:
     return _CompiledPass("|".join(branches), "".join(leads) + WILDCARD + "".join(trails))
 
 
-_COMPILED = tuple(compile_pass(rules) for rules in PASSES)
+_COMPILED = tuple(
+    _CompiledPass(compiled.pattern, compiled.replacement, guard)
+    for compiled, guard in zip((compile_pass(rules) for rules in PASSES), GUARDS, strict=True)
+)
 
 
 # A multi-line event (a stack trace) is mined as its first line plus its last unindented line: the message and
@@ -166,6 +173,8 @@ def mask_array(values: pa.Array | pa.ChunkedArray) -> pa.Array | pa.ChunkedArray
     """Mask an Arrow string array: a few RE2 passes, linear time per string."""
     out = values
     for compiled in _COMPILED:
+        if compiled.guard is not None and not pc.any(pc.match_substring_regex(out, compiled.guard)).as_py():
+            continue
         out = pc.replace_substring_regex(out, pattern=compiled.pattern, replacement=compiled.replacement)
     return out
 

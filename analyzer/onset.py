@@ -31,6 +31,7 @@ ALPHA = 0.01
 STRONG_EVIDENCE = 6.0  # a driver's own likelihood ratio for the change to count as a real incident
 MIN_RISE_EVENTS = 3
 MIN_DROP_PRESENCE = 0.7
+TOP_TEMPLATE_FEATURES = 20
 BURST_EVIDENCE = 12.0  # stricter than STRONG_EVIDENCE: a burst is judged after looking at many windows
 BURST_RATIO = 5.0
 BURST_MIN_EVENTS = 10  # a handful of lines of a rare template is how rare templates come
@@ -41,66 +42,100 @@ class ChangePoint:
     bucket: int  # first bucket of the changed regime
     score: float
     p_value: float
+    length: int = 0  # buckets the change was measured over (it may end, as an incident that recovers does)
     rising: list[int] = field(default_factory=list)  # columns that rose at the boundary, strongest first
     falling: list[int] = field(default_factory=list)
     strong: bool = False  # some error-ish template rose (or a steady one fell) clearly enough to call it
 
 
+@dataclass
+class _Scan:
+    """Per candidate boundary tau (rows: tau = min_before .. buckets-1) the best window's total evidence."""
+
+    totals: np.ndarray
+    windows: np.ndarray  # the window length (buckets) that gave it
+
+
 def scan_change_point(
     counts: np.ndarray, severity: np.ndarray, min_before: int = MIN_BEFORE, seed: int = 0
 ) -> ChangePoint | None:
-    """The most supported boundary in a buckets x templates count matrix, with its permutation p-value."""
+    """The most supported onset in a buckets x templates count matrix, with its permutation p-value.
+
+    Each candidate boundary compares everything before it (the healthy reference) with windows of 1, 2, 4, ...
+    buckets after it, so a change that lasts (a dead dependency) and one that recovers (an incident of twenty
+    minutes in a day of logs) are both measured over their own length."""
     buckets = counts.shape[0]
     if buckets < min_before + 1 or counts.shape[1] == 0:
         return None
     counts = counts.astype(np.float64)
     phi = dispersion(counts)
-    evidence, llr, up, presence = _evidence(counts, phi, severity, min_before)
-    totals = evidence.sum(axis=1)
-    best = int(np.argmax(totals))
-    score = float(totals[best])
+    scan = _scan(counts, phi, severity, min_before)
+    best = int(np.argmax(scan.totals))
+    score = float(scan.totals[best])
     if score <= 0:
         return None
+    tau, length = best + min_before, int(scan.windows[best])
     p_value = _permutation_p(counts, phi, severity, min_before, score, seed)
-    tau = best + min_before
-    column_evidence = evidence[best]
-    order = np.argsort(-column_evidence)
-    relevant = [int(k) for k in order if llr[best, k] / phi[k] >= 3.0 and column_evidence[k] > 0]
-    rising = [k for k in relevant if up[best, k]]
+    evidence, llr, up, presence, inside = _window_evidence(counts, phi, severity, np.array([tau]), length)
+    evidence, llr, up, presence, inside = evidence[0], llr[0] / phi, up[0], presence[0], inside[0]
+    relevant = [int(k) for k in np.argsort(-evidence) if llr[k] >= 3.0 and evidence[k] > 0]
+    rising = [k for k in relevant if up[k]]
     # Only a message that was steady can be missed; a sporadic one going quiet for a while is just sporadic.
-    falling = [k for k in relevant if not up[best, k] and presence[best, k] >= MIN_DROP_PRESENCE]
-    after = counts[tau:].sum(axis=0)
+    falling = [k for k in relevant if not up[k] and presence[k] >= MIN_DROP_PRESENCE]
     strong = any(
-        llr[best, k] / phi[k] >= STRONG_EVIDENCE and severity[k] >= ERROR_SEVERITY and after[k] >= MIN_RISE_EVENTS
-        for k in rising
-    ) or any(llr[best, k] / phi[k] >= STRONG_EVIDENCE and presence[best, k] >= MIN_DROP_PRESENCE for k in falling)
-    return ChangePoint(bucket=tau, score=score, p_value=p_value, rising=rising, falling=falling, strong=strong)
+        llr[k] >= STRONG_EVIDENCE and severity[k] >= ERROR_SEVERITY and inside[k] >= MIN_RISE_EVENTS for k in rising
+    ) or any(llr[k] >= STRONG_EVIDENCE for k in falling)
+    return ChangePoint(bucket=tau, score=score, p_value=p_value, length=length, rising=rising, falling=falling,
+                       strong=strong)
 
 
-def _evidence(
-    counts: np.ndarray, phi: np.ndarray, severity: np.ndarray, min_before: int
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Per boundary (rows: tau = min_before .. buckets-1) and template: weighted evidence of a rate change."""
+def _window_lengths(buckets: int) -> list[int]:
+    lengths, w = [], 1
+    while w < buckets:
+        lengths.append(w)
+        w *= 2
+    return lengths + [buckets]
+
+
+def _scan(counts: np.ndarray, phi: np.ndarray, severity: np.ndarray, min_before: int) -> _Scan:
     buckets = counts.shape[0]
-    cumulative = np.cumsum(counts, axis=0)
-    seen = np.cumsum(counts > 0, axis=0)
-    tau = np.arange(min_before, buckets)[:, None].astype(np.float64)
-    n1 = cumulative[min_before - 1 : buckets - 1]
-    present_before = seen[min_before - 1 : buckets - 1] / tau
-    total = cumulative[-1][None, :]
-    n2 = total - n1
-    length2 = buckets - tau
-    llr = xlogy(n1, n1 / tau) + xlogy(n2, n2 / length2) - xlogy(total, total / buckets)
+    taus = np.arange(min_before, buckets)
+    totals = np.full(len(taus), -np.inf)
+    windows = np.zeros(len(taus), dtype=np.int64)
+    for length in _window_lengths(buckets):
+        total = _window_evidence(counts, phi, severity, taus, length)[0].sum(axis=1)
+        better = total > totals
+        totals[better], windows[better] = total[better], length
+    return _Scan(totals=totals, windows=windows)
+
+
+def _window_evidence(
+    counts: np.ndarray, phi: np.ndarray, severity: np.ndarray, taus: np.ndarray, length: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Per boundary in `taus` and template: weighted evidence that the rate in the `length` buckets from tau
+    differs from the rate in all buckets before tau; also the raw likelihood ratio, the direction, the share of
+    buckets before tau with the template, and the events inside the window."""
+    buckets = counts.shape[0]
+    cumulative = np.vstack([np.zeros((1, counts.shape[1])), np.cumsum(counts, axis=0)])
+    seen = np.vstack([np.zeros((1, counts.shape[1])), np.cumsum(counts > 0, axis=0)])
+    stop = np.minimum(taus + length, buckets)
+    before = taus[:, None].astype(np.float64)
+    span = (stop - taus)[:, None].astype(np.float64)
+    n1 = cumulative[taus]
+    n2 = cumulative[stop] - n1
+    total, both = n1 + n2, before + span
+    llr = xlogy(n1, n1 / before) + xlogy(n2, n2 / span) - xlogy(total, total / both)
     llr = np.maximum(llr, 0.0)
-    rate1, rate2 = (n1 + 0.5) / tau, (n2 + 0.5) / length2
+    rate1, rate2 = (n1 + 0.5) / before, (n2 + 0.5) / span
     effect = np.minimum(np.abs(np.log(rate2 / rate1)) / np.log(FULL_EFFECT_RATIO), 1.0)
     up = rate2 > rate1
+    present_before = seen[taus] / before
     weight = np.where(up, severity[None, :], DROP_WEIGHT * present_before)
     # What noise alone gives a template at its best boundary (a likelihood ratio of a few) is taken off first,
     # so a thousand sparse templates cannot add up to an incident.
     excess = np.maximum(llr / phi[None, :] - NOISE_EVIDENCE, 0.0)
     evidence = EVIDENCE_SCALE * np.log1p(excess / EVIDENCE_SCALE) * effect * weight
-    return evidence, llr, up, present_before
+    return evidence, llr, up, present_before, n2
 
 
 def _permutation_p(
@@ -113,7 +148,7 @@ def _permutation_p(
     blocks = np.array_split(np.arange(counts.shape[0]), max(counts.shape[0] // BLOCK, 2))
     for done in range(1, PERMUTATIONS + 1):
         shuffled = counts[np.concatenate([blocks[i] for i in rng.permutation(len(blocks))])]
-        if _evidence(shuffled, phi, severity, min_before)[0].sum(axis=1).max() >= observed:
+        if _scan(shuffled, phi, severity, min_before).totals.max() >= observed:
             exceed += 1
             if exceed >= limit:
                 return (1 + exceed) / (1 + done)
@@ -134,18 +169,37 @@ def peak_and_recovery(
     return peak, None
 
 
-def isolation_forest_flags(counts: np.ndarray, seed: int = 0, max_columns: int = 200) -> np.ndarray:
-    # Fitted on all windows: an incident that fills much of the logs is no outlier to it, which is why it is the
-    # second opinion (and the detector of short bursts), not the first.
-    """Windows an IsolationForest finds anomalous, over log counts of the most variable templates."""
+def isolation_forest_flags(counts: np.ndarray, severity: np.ndarray, seed: int = 0) -> np.ndarray:
+    """Windows an IsolationForest finds anomalous.
+
+    Fitted on all windows: an incident that fills much of the logs is no outlier to it, which is why it is the
+    second opinion (and the finder of short bursts), not the first. Its features summarise each window (volume,
+    errors, variety, templates never seen before, the busiest template's share) beside the counts of the most
+    variable templates: over hundreds of sparse template columns alone a forest rarely splits on the one that
+    matters."""
     buckets = counts.shape[0]
     if buckets < 8 or counts.shape[1] == 0:
         return np.zeros(buckets, dtype=bool)
-    x = np.log1p(counts.astype(np.float64))
-    columns = np.argsort(-x.var(axis=0))[:max_columns]
-    model = IsolationForest(n_estimators=100, contamination="auto", random_state=seed)
-    model.fit(x[:, columns])
-    return model.predict(x[:, columns]) == -1
+    model = IsolationForest(n_estimators=200, contamination="auto", random_state=seed)
+    features = window_features(counts, severity)
+    model.fit(features)
+    return model.predict(features) == -1
+
+
+def window_features(counts: np.ndarray, severity: np.ndarray, top: int = TOP_TEMPLATE_FEATURES) -> np.ndarray:
+    counts = counts.astype(np.float64)
+    total = counts.sum(axis=1)
+    errors = counts[:, severity >= ERROR_SEVERITY].sum(axis=1)
+    distinct = (counts > 0).sum(axis=1)
+    seen_before = np.vstack([np.zeros((1, counts.shape[1])), np.cumsum(counts, axis=0)[:-1]]) > 0
+    novel = np.where(seen_before, 0.0, counts).sum(axis=1)
+    busiest = counts.max(axis=1)
+    share = np.divide(busiest, total, out=np.zeros_like(total), where=total > 0)
+    logs = np.log1p(counts)
+    columns = np.argsort(-logs.var(axis=0))[:top]
+    summary = np.column_stack([np.log1p(total), np.log1p(errors), np.log1p(distinct), np.log1p(novel),
+                               np.log1p(busiest), share])
+    return np.column_stack([summary, logs[:, columns]])
 
 
 def flagged_runs(flags: np.ndarray, start: int) -> list[tuple[int, int]]:

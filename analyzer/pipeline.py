@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
+from pathlib import Path
 
 from analyzer import __version__
 from analyzer.anomaly import detect_anomalies
@@ -76,7 +77,8 @@ def analyze(paths: Sequence[str], options: AnalyzeOptions | None = None, progres
 
 
 def _miner(state_path: str | None) -> TemplateMiner:
-    if state_path is None:
+    """A fresh miner, or one that starts from templates learned earlier when that file exists."""
+    if state_path is None or not Path(state_path).exists():
         return TemplateMiner()
     from analyzer.template_state import load_state
 

@@ -36,9 +36,41 @@ BLAME_WORDS = re.compile(
 GENERIC_WORDS = frozenset({"api", "app", "web", "www", "http", "https", "service", "server", "svc", "worker", "main",
                            "default", "prod", "production", "staging", "dev", "test", "local", "internal", "backend",
                            "frontend-api", "client", "host", "node", "db"})
+# Data stores and brokers named by their client libraries, errors and ports rather than by the service name.
+PRODUCTS: dict[str, tuple[tuple[str, ...], tuple[int, ...]]] = {
+    "postgres": (("postgres", "postgresql", "pgbouncer", "psycopg", "pg_wal", "pgconnection"), (5432, 6432)),
+    "mysql": (("mysql", "mariadb"), (3306,)),
+    "redis": (("redis", "jedis", "lettuce"), (6379,)),
+    "kafka": (("kafka",), (9092, 9093)),
+    "mongo": (("mongo", "mongodb"), (27017,)),
+    "elasticsearch": (("elasticsearch", "opensearch"), (9200,)),
+    "rabbitmq": (("rabbitmq", "amqp"), (5672,)),
+    "zookeeper": (("zookeeper",), (2181,)),
+    "memcached": (("memcached",), (11211,)),
+    "cassandra": (("cassandra",), (9042,)),
+}
+PORT = re.compile(r"(?::|\bport\s*[:=]?\s*)(\d{2,5})\b", re.IGNORECASE)
+# A caller's error about reaching something else, whether or not it says what: not its own fault.
+CONNECTIVITY = re.compile(
+    r"connection (?:refused|reset|closed|failed|timed out|aborted|error)|connect(?:ion)? timed? ?out|time[ds]?[ -]?out|"
+    r"unreachable|unavailable|no route to host|(?:could not|cannot|can't|unable to|failed to) (?:connect|reach|open "
+    r"connection|contact)|broken pipe|\b50[234]\b|bad gateway|circuit ?breaker|too many connections|"
+    r"connection pool|pool exhausted|name or service not known|unknown host|dns",
+    re.IGNORECASE,
+)
+SOURCE_FILE = re.compile(r"\.(?:java|kt|scala|groovy|py|go|rs|rb|js|ts|cs|cpp|cc|c|h|php|swift|ex|exs|erl)$")  # frames
 LOCAL_HOSTS = frozenset({"localhost", "127.0.0.1", "0.0.0.0", "::1"})
 
 WEIGHT_EARLY, WEIGHT_BLAMED, WEIGHT_OWN, WEIGHT_DROP, WEIGHT_COMPLAINER = 0.30, 0.30, 0.25, 0.15, 0.20
+
+
+@dataclass
+class Complaint:
+    """Whom a message complains about."""
+
+    services: dict[str, float] = field(default_factory=dict)  # service -> strength (1 with words of complaint)
+    external: dict[str, float] = field(default_factory=dict)  # host[:port] that is no service here -> strength
+    about_dependency: bool = False  # a failure to reach something, named or not
 
 
 @dataclass
@@ -54,6 +86,7 @@ class ServiceActivity:
     blame_examples: dict[str, str] = field(default_factory=dict)  # service -> a template that names it
     external: dict[str, float] = field(default_factory=dict)  # hosts it complains about that log nothing here
     dropped: list[str] = field(default_factory=list)  # steady templates of its own that went quiet
+    unnamed: float = 0.0  # weight of its complaints about reaching a dependency it does not name
 
 
 def service_aliases(names: list[str]) -> dict[str, str]:
@@ -64,7 +97,14 @@ def service_aliases(names: list[str]) -> dict[str, str]:
     for name in names:
         for alias in _aliases_of(name.lower(), prefix):
             candidates.setdefault(alias, set()).add(name)
-    return {alias: next(iter(owners)) for alias, owners in candidates.items() if len(owners) == 1}
+    aliases = {alias: next(iter(owners)) for alias, owners in candidates.items() if len(owners) == 1}
+    for product, (words, ports) in PRODUCTS.items():
+        owners = {n for n in names if any(w in n.lower() for w in (product, *words))}
+        if len(owners) == 1:
+            owner = next(iter(owners))
+            for key in (*words, product, *(f"port:{p}" for p in ports)):
+                aliases.setdefault(key, owner)
+    return aliases
 
 
 def _aliases_of(name: str, prefix: str) -> set[str]:
@@ -90,31 +130,44 @@ def _shared_prefix(names: list[str]) -> str:
     return prefix if all(n.startswith(prefix) for n in names) else ""
 
 
-def blame_targets(text: str, aliases: dict[str, str], own: str) -> tuple[dict[str, float], dict[str, float]]:
-    """Services (and outside hosts) a message complains about: {service: strength}, {host: strength}.
+def blame_targets(text: str, aliases: dict[str, str], own: str) -> Complaint:
+    """Services (and outside hosts) a message complains about.
 
     A named service counts fully when the message also has a word of complaint, half when it is a bare mention.
+    Data stores count when named by product, client library or well-known port ("org.postgresql...", ":6379").
     Hosts in URLs or host:port that match no service are outside dependencies."""
     strength = 1.0 if BLAME_WORDS.search(text) else 0.5
-    services: dict[str, float] = {}
-    for match in TOKEN.finditer(text):
-        if _in_url_path(text, match.start()):
+    complaint = Complaint(about_dependency=bool(CONNECTIVITY.search(text)))
+    lowered = text.lower()
+    for match in TOKEN.finditer(lowered):
+        if _in_url_path(lowered, match.start()):
             continue
-        token = match.group(0)
-        for candidate in _token_forms(token.lower()):
+        for candidate in _token_forms(match.group(0)):
             target = aliases.get(candidate)
             if target and target != own:
-                services[target] = max(services.get(target, 0.0), strength)
+                complaint.services[target] = max(complaint.services.get(target, 0.0), strength)
                 break
-    external: dict[str, float] = {}
+    for key, target in aliases.items():
+        if target == own or target in complaint.services:
+            continue
+        if key.startswith("port:") and any(int(p) == int(key[5:]) for p in PORT.findall(lowered)):
+            complaint.services[target] = strength
+        elif _is_product_word(key) and key in lowered:
+            complaint.services[target] = strength
     for host, port in [*URL_HOST.findall(text), *HOST_PORT.findall(text)]:
         host = host.lower()
         if host in LOCAL_HOSTS or any(aliases.get(c) for c in _token_forms(host)):
             continue
-        if re.fullmatch(r"[\d.]+", host) or not port and "." not in host:
+        if port and aliases.get(f"port:{int(port)}"):
             continue
-        external[f"{host}:{port}" if port else host] = strength
-    return services, external
+        if re.fullmatch(r"[\d.]+", host) or not port and "." not in host or SOURCE_FILE.search(host):
+            continue
+        complaint.external[f"{host}:{port}" if port else host] = strength
+    return complaint
+
+
+def _is_product_word(key: str) -> bool:
+    return any(key == product or key in words for product, (words, _) in PRODUCTS.items())
 
 
 def _in_url_path(text: str, start: int) -> bool:
@@ -143,7 +196,7 @@ def rank_services(
         early = _earliness(activity.onset, earliest, skew_seconds, spread_seconds)
         own_evidence = sum(w for _, w in activity.own)
         own = 1.0 - math.exp(-own_evidence / 1.5)
-        complaints = sum(activity.blames.values())
+        complaints = sum(activity.blames.values()) + activity.unnamed
         complainer = complaints / (complaints + own_evidence) if complaints else 0.0
         dropped = 1.0 if activity.dropped else 0.0
         score = (

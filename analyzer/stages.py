@@ -17,9 +17,10 @@ from parsers.records import Deploy
 #   level        category ("" unknown)
 #   template_id  int64
 #   path         category
-#   line         int64
+#   line         int64   the event's first physical line
+#   lines        int32   how many physical lines the event spans
 #   logger       category
-EVENT_TABLE_COLUMNS = ("time", "service", "level", "template_id", "path", "line", "logger")
+EVENT_TABLE_COLUMNS = ("time", "service", "level", "template_id", "path", "line", "lines", "logger")
 
 
 @dataclass

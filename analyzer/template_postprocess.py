@@ -17,8 +17,10 @@ from analyzer.masking import PINNED_TOKENS, WILDCARD
 _HEAD_DELIMITERS = "=:-.([{/@#,"
 # ...and its constant tail from one of these (`,` after `flags=<*>,`, `)` after `(uid=<*>)`).
 _TAIL_DELIMITERS = ",;:)]}.\"'"
+_OPENERS = "([\"'"
 _WILDCARD_RUN = re.compile(r"<\*>(?:\s*<\*>)+")
 _SPACES = re.compile(r"\s+")
+_DIGITS = re.compile(r"\d+")
 
 
 def refine_template(tokens, prefixes: list[str], suffixes: list[str], shortest: list[int]) -> str:
@@ -41,9 +43,10 @@ def _head(prefix: str) -> str:
     if cut < 0:
         return ""
     head = prefix[: cut + 1]
-    # A head with digits in it is itself a value (`10.1.`, `2016-`), unless it is a masked value already.
+    # A head with digits in it is itself part of the value (`10.1.`, `2016-`, `[http-nio-8080-exec-`): keep
+    # only the brackets or quotes that open it (`[<*>]`).
     if any(c.isdigit() for c in head.replace(WILDCARD, "")):
-        return ""
+        return prefix[: len(prefix) - len(prefix.lstrip(_OPENERS))]
     return head
 
 
@@ -70,13 +73,16 @@ def merge_compatible(clusters: list[tuple[str, tuple[str, ...]]]) -> tuple[list[
     Drain's similarity counts an unmasked variable (a user name, a host) as a mismatch, so a short message with
     two such variables lands in several clusters whose templates are each partly concrete:
     `segment <*> wrote hana.silva cluster <*>` and `segment <*> wrote <*> cluster bo.smith`. Such templates never
-    disagree on a constant (where one has a word, the other has that word or a wildcard) and share most of their
-    constant words. The same holds across sources: one program logging through two services (su and sshd both
-    write `session closed for user <*>`) is mined by two Drains, and each may have seen only one user.
+    disagree on a constant (where one has a word, the other has that word, a wildcard, or the word with other
+    numbers in it) and share most of their constant words. The same holds across sources: one program logging
+    through two services (su and sshd both write `session closed for user <*>`) is mined by two Drains, and
+    each may have seen only one user.
+
     Given (source key, template tokens) per cluster, in order of first appearance, returns for each cluster the
     index of the cluster it was merged into (itself when none) and the merged templates by that index. Earlier
     clusters absorb later ones, so the result is deterministic.
     """
+
     into = list(range(len(clusters)))
     merged: dict[int, tuple[str, ...]] = {}
     # length -> {(position, constant): [representative, ...]}: candidates are found by shared constants
@@ -107,14 +113,23 @@ def merge_compatible(clusters: list[tuple[str, tuple[str, ...]]]) -> tuple[list[
 
 
 def _fits(template: tuple[str, ...], tokens: tuple[str, ...], needed: float) -> bool:
-    """No constant disagrees, and enough constants agree."""
+    """No constant disagrees, and enough constants agree.
+
+    Two constants that differ only in their numbers (`[exec-3]`, `[exec-17]`) do not disagree: they are one
+    variable that Drain could not generalise, as happens in messages of two or three words."""
     agree = 0
     for a, b in zip(template, tokens):
         if a == b:
             agree += a != WILDCARD
-        elif (a != WILDCARD and b != WILDCARD) or a in PINNED_TOKENS or b in PINNED_TOKENS:
+        elif a in PINNED_TOKENS or b in PINNED_TOKENS:
+            return False
+        elif a != WILDCARD and b != WILDCARD and not _same_but_numbers(a, b):
             return False
     return agree >= needed
+
+
+def _same_but_numbers(a: str, b: str) -> bool:
+    return _DIGITS.search(a) is not None and _DIGITS.sub("0", a) == _DIGITS.sub("0", b)
 
 
 def normalise_template(text: str) -> str:

@@ -27,7 +27,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
-from drain3.drain import Drain, LogCluster, Node
+from drain3.drain import Drain, LogCluster
 
 from analyzer.masking import PINNED_TOKENS, WILDCARD, event_text, mask_array
 from analyzer.template_postprocess import merge_compatible, merge_equal_templates, refine_template
@@ -151,10 +151,11 @@ class TemplateMiner:
         pair_codes, pair_uniques = pd.factorize(key_codes * n_masked + line_masked, use_na_sentinel=False)
         # Distinct pairs in order of first appearance: the order Drain would have seen them line by line.
         masked_texts = masked_uniques.to_pylist()
+        pairs = pair_uniques.tolist()
         pair_ids = np.fromiter(
-            (self._assign(key_names[pair // n_masked], masked_texts[pair % n_masked]) for pair in pair_uniques.tolist()),
+            (self._assign(key_names[pair // n_masked], masked_texts[pair % n_masked]) for pair in pairs),
             dtype=np.int64,
-            count=len(pair_uniques),
+            count=len(pairs),
         )
         provisional = pair_ids[pair_codes]
         counts = np.bincount(provisional, minlength=len(self._clusters))
@@ -283,4 +284,4 @@ def _common_suffix(a: str, b: str) -> str:
     return a[len(a) - n :] if n else ""
 
 
-__all__ = ["TemplateMiner", "TemplateSet", "LogCluster", "Node"]
+__all__ = ["TemplateMiner", "TemplateSet", "mining_text"]

@@ -15,7 +15,7 @@ import pandas as pd
 # Bucket widths a reader can think in; the chosen one gives roughly TARGET_BUCKETS buckets over the logs' span,
 # so a few minutes of logs get second-wide buckets and a day gets quarter hours.
 NICE_SECONDS = (1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 10800, 21600, 43200, 86400)
-TARGET_BUCKETS = 120
+TARGET_BUCKETS = 240
 NAT_NS = np.iinfo(np.int64).min
 
 

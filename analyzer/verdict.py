@@ -25,6 +25,8 @@ TIMELINE_ANOMALIES = 5  # first appearances of the top anomalies put on the time
 TIMELINE_SUSPECTS = 3
 DEPLOY_LOOKBACK = timedelta(hours=24)  # deploys older than this before the onset are history, not timeline
 STATE_CHANGE_GAP = timedelta(minutes=2)  # state changes of one service closer than this are one event (a restart)
+# Rows at the same instant read in causal order: the last healthy moment, then the onset, then what it showed.
+KIND_ORDER = {k: i for i, k in enumerate(("baseline", "commit", "deploy", "state-change", "onset", "anomaly", "peak", "revert", "recovery"))}
 BANNER_SLACK = timedelta(minutes=30)  # a version banner this close to a recorded deploy of that version is that deploy
 ORIGIN_RANK = {"file": 0, "log": 1, "tag": 2}
 # State-change kinds that are failures of the platform rather than of the code, and the category they give.
@@ -221,7 +223,8 @@ def build_timeline(result: AnomalyResult, correlation: Correlation, logs_start: 
     entries += _suspect_entries(correlation.suspects, since)
     entries += _state_change_entries(result.state_changes)
     if incident.start is not None:
-        entries.append(TimelineEntry(incident.start, "onset", f"Onset: first anomalous behaviour ({incident.method or 'detected from the logs'})."))
+        how = "given with --incident-start" if incident.detection == "given" else "found from the logs; the Diagnosis says how"
+        entries.append(TimelineEntry(incident.start, "onset", f"Onset: first anomalous behaviour ({how})."))
     for anomaly in result.anomalies[:TIMELINE_ANOMALIES]:
         if anomaly.first_seen is not None:
             ref = f"{anomaly.examples[0].path}:{anomaly.examples[0].line}" if anomaly.examples else None
@@ -232,7 +235,7 @@ def build_timeline(result: AnomalyResult, correlation: Correlation, logs_start: 
     if incident.end is not None:
         entries.append(TimelineEntry(incident.end, "recovery", "Error rates back to the baseline."))
     entries += [e for e in correlation.reverts if e.time is not None]
-    return sorted(entries, key=lambda e: (e.time, e.kind))
+    return sorted(entries, key=lambda e: (e.time, KIND_ORDER.get(e.kind, len(KIND_ORDER))))
 
 
 def _deploy_entries(deploys: Sequence[Deploy], since: datetime | None) -> list[TimelineEntry]:

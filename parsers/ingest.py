@@ -134,7 +134,7 @@ def _skip_before_since(reader: LineReader, first_block: list[str], plan: FormatP
         return None
     if os.path.getsize(reader.source.path) < _BISECT_FROM:
         return None
-    since = pd.Timestamp(options.since).tz_convert("UTC")
+    since = _utc(options.since)
     times = _parse_chunk(first_block[:1000], 1, plan, TimeContext(tz=ctx.tz), hold_last=False)[0]["time"].dropna()
     if times.empty or not times.is_monotonic_increasing or times.iloc[-1] >= since:
         return None
@@ -287,13 +287,19 @@ def _window(events: pd.DataFrame, stats: SourceStats, options: ParseOptions) -> 
     ):
         if bound is None:
             continue
-        drop = outside(events["time"], pd.Timestamp(bound).tz_convert("UTC")).fillna(False).astype(bool)
+        drop = outside(events["time"], _utc(bound)).fillna(False).astype(bool)
         if drop.any():
             skipped = int(events.loc[drop, "lines"].sum())
             stats.lines_skipped += skipped
             stats.skipped_reasons[reason] = stats.skipped_reasons.get(reason, 0) + skipped
             events = events[~drop]
     return events
+
+
+def _utc(moment) -> pd.Timestamp:
+    # ParseOptions says aware UTC; a naive one from a library caller is taken as UTC rather than refused.
+    stamp = pd.Timestamp(moment)
+    return stamp.tz_localize("UTC") if stamp.tzinfo is None else stamp.tz_convert("UTC")
 
 
 def _empty_events() -> pd.DataFrame:

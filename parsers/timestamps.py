@@ -40,11 +40,13 @@ SPECS: tuple[TimeSpec, ...] = (
     TimeSpec("iso", r"\d{4}-[01]\d-[0-3]\d(?:T|\s)" + _HMS + _FRAC + _ZONE, 10),
     TimeSpec("ymd_slash", r"\d{4}/[01]\d/[0-3]\d[ T]" + _HMS + _FRAC + _ZONE, 10),
     TimeSpec("ctime", r"(?:" + _DOW + r",?\s)?" + _MON + r"\s[ \d]?\d\s" + _HMS + _FRAC + r"\s\d{4}", 8),
+    TimeSpec("dmy_text", r"[0-3]\d\s" + _MON + r"\s\d{4}\s" + _HMS + _FRAC, 8),  # Redis: 05 Mar 2024 14:02:11.482
     TimeSpec("clf", r"[0-3]\d/" + _MON + r"/\d{4}:" + _HMS + _FRAC + r"\s[+-]\d{4}", 8),
     TimeSpec("syslog", r"" + _MON + r"\s[ \d]?\d\s" + _HMS + _FRAC + r"(?!\s\d{4})", 4, yearless=True),
     TimeSpec("yy_slash", r"\d{2}/[01]\d/[0-3]\d\s" + _HMS + _FRAC, 7),
     TimeSpec("compact", r"\d{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01])\s(?:[01]\d|2[0-3])[0-5]\d[0-5]\d", 7),
     TimeSpec("md", r"[01]\d-[0-3]\d\s" + _HMS + _FRAC, 4, yearless=True),
+    TimeSpec("mmdd", r"[01]\d[0-3]\d\s" + _HMS + r"\.\d{6}", 4, yearless=True),  # klog: I0102 15:04:05.123456
     TimeSpec("md_dot", r"[01]\d\.[0-3]\d\s" + _HMS + _FRAC, 4, yearless=True),
     TimeSpec("ymd_dash_ms", r"\d{4}[01]\d[0-3]\d-[0-2]?\d:[0-5]?\d:[0-6]?\d(?::\d{1,3})?", 8),
     TimeSpec("epoch", r"1\d{9}(?:\.\d{1,9})?(?!\d)|1\d{12}(?!\d)|1\d{15}(?!\d)|1\d{18}(?!\d)", 5),
@@ -217,6 +219,8 @@ def parse_times(raw: pd.Series, spec_name: str, ctx: TimeContext) -> pd.Series:
     elif spec_name == "ctime":
         text = _fix(text, r"^(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun),? ", "")
         parsed = _with_seconds_format(text, "%b %d %H:%M:%S %Y", ctx)
+    elif spec_name == "dmy_text":
+        parsed = _with_seconds_format(text, "%d %b %Y %H:%M:%S", ctx)
     elif spec_name == "clf":
         parsed = _with_seconds_format(text, "%d/%b/%Y:%H:%M:%S %z", ctx, zoned=True)
     elif spec_name == "syslog":
@@ -225,6 +229,9 @@ def parse_times(raw: pd.Series, spec_name: str, ctx: TimeContext) -> pd.Series:
     elif spec_name == "md":
         months = pd.to_numeric(text.str.slice(0, 2), errors="coerce")
         parsed = _yearless(text, months, "%m-%d %H:%M:%S", ctx)
+    elif spec_name == "mmdd":
+        months = pd.to_numeric(text.str.slice(0, 2), errors="coerce")
+        parsed = _yearless(text, months, "%m%d %H:%M:%S", ctx)
     elif spec_name == "md_dot":
         months = pd.to_numeric(text.str.slice(0, 2), errors="coerce")
         parsed = _yearless(text, months, "%m.%d %H:%M:%S", ctx)

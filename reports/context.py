@@ -91,9 +91,23 @@ class ReportContext:
     chart_file: str | None = None  # the chart image beside the Markdown, relative to it
     chart_svg: str | None = None  # the chart for inline embedding (HTML)
     skipped_total: int = 0
+    undecodable_bytes: int = 0
     zones_assumed: list[str] = field(default_factory=list)
     paths: PathDisplay | None = None
+    no_incident: bool = False  # the analysis ran and found nothing anomalous (not the same as having no timestamps)
     services_quiet: int = 0  # services left out of the impact table: no errors before or during
+
+    @property
+    def window(self) -> str:
+        """The incident window in words, saying why when there is none."""
+        incident = self.findings.incident
+        if incident.start is None:
+            if incident.detection == "none":
+                return "unknown: the logs carry no usable timestamps"
+            return "none: no incident was found in these logs" if self.no_incident else "unknown"
+        end = format_time(incident.end) if incident.end else "not recovered by the end of the logs"
+        lasted = f" ({format_duration(self.duration)})" if self.duration else ""
+        return f"{format_time(incident.start)} → {end}{lasted}"
 
     @property
     def commands_script(self) -> str:
@@ -129,8 +143,10 @@ def build_context(findings: Findings, chart_file: str | None = None, chart_svg: 
         chart_file=chart_file,
         chart_svg=chart_svg,
         skipped_total=sum(s.lines_skipped for s in findings.inputs.sources),
+        undecodable_bytes=sum(s.bytes_undecodable for s in findings.inputs.sources),
         zones_assumed=sorted({s.timezone_assumed for s in findings.inputs.sources if s.timezone_assumed}),
         paths=paths,
+        no_incident=incident.start is None and not findings.anomalies,
         services_quiet=len(impact) - len(shown_impact),
     )
 

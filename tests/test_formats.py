@@ -311,6 +311,12 @@ ECC 1131566462 2005.11.09 cn142 Nov 9 12:01:02 cn142/cn142 kernel: EDAC k8 MC0: 
 """, ["session closed for user root", "(root) CMD (run-parts /etc/cron.hourly)", "EDAC k8 MC0: general bus error"],
             ts("2005-11-09 20:01:01")),
     }
+    cases["mysql.log"] = ("""\
+2024-03-05T14:02:11.482913Z 0 [Warning] [MY-010068] [Server] CA certificate ca.pem is self signed.
+2024-03-05T14:02:11.500000Z 0 [System] [MY-010931] [Server] /usr/sbin/mysqld: ready for connections.
+2024-03-05T14:02:12.000000Z 8 [ERROR] [MY-012592] [InnoDB] Operating system error number 28 in a file operation.
+""", ["CA certificate ca.pem is self signed.", "/usr/sbin/mysqld: ready for connections.",
+      "Operating system error number 28 in a file operation."], ts("2024-03-05T14:02:11.482913Z"))
     for name, (text, messages, first_time) in cases.items():
         path = write(tmp_path, name, text)
         events, stats = read_one(path, year=2017)
@@ -350,3 +356,39 @@ org.springframework.transaction.CannotCreateTransactionException: Could not open
     assert stats.format == "log4j" and stats.warnings == []
     assert events["logger"].tolist() == ["org.hibernate.orm.query", "o.a.c.c.C.[.[.[.[dispatcherServlet]"]
     assert events["message"][1].startswith("Servlet.service() threw exception\norg.springframework")
+
+
+def test_klog_from_kubernetes_components(tmp_path):
+    path = write(tmp_path, "kube-scheduler.log", """\
+I0305 14:02:11.482913       1 scheduler.go:447] "Successfully bound pod to node" pod="shop/payment-0" node="k8s-node-02"
+E0305 14:02:12.001004       1 framework.go:1124] "Failed running Reserve plugin" err="volume binding: no space left"
+W0305 14:02:13.500000       1 reflector.go:424] k8s.io/client-go/informers/factory.go:150: watch of *v1.Pod ended
+""")
+    events, stats = read_one(path, year=2024)
+    assert stats.format == "klog"
+    assert events["level"].tolist() == ["INFO", "ERROR", "WARN"]
+    assert events["logger"][1] == "framework.go:1124"
+    assert events["message"][0].startswith('"Successfully bound pod to node"')
+    assert events["time"][0] == ts("2024-03-05 14:02:11.482913")
+
+
+def test_elasticsearch_and_redis(tmp_path):
+    es = write(tmp_path, "es.log", """\
+[2024-03-05T14:02:11,482][INFO ][o.e.n.Node               ] [node-1] started
+[2024-03-05T14:02:12,001][WARN ][o.e.c.r.a.DiskThresholdMonitor] [node-1] high disk watermark [90%] exceeded
+""")
+    events, stats = read_one(es)
+    assert stats.format == "elasticsearch"
+    assert events["level"].tolist() == ["INFO", "WARN"]
+    assert events["logger"][1] == "o.e.c.r.a.DiskThresholdMonitor" and events["host"][0] == "node-1"
+    assert events["message"][1] == "high disk watermark [90%] exceeded"
+    redis = write(tmp_path, "redis.log", """\
+1:C 05 Mar 2024 14:02:11.482 # Redis version=7.2.4, bits=64, commit=00000000, modified=0, pid=1, just started
+1:M 05 Mar 2024 14:02:11.483 * Ready to accept connections tcp
+1:M 05 Mar 2024 14:05:00.100 # Background saving error
+""")
+    events, stats = read_one(redis)
+    assert stats.format == "text"
+    assert events["message"][1] == "Ready to accept connections tcp"
+    assert events["time"][2] == ts("2024-03-05 14:05:00.100")
+    assert events["level"][2] == "ERROR"  # from the text: the format has no level field

@@ -301,3 +301,13 @@ def test_big_endian_utf16_across_read_blocks(tmp_path):
     events, stats = read_one(path)
     assert stats.lines == count and stats.bytes_undecodable == 0
     assert events["message"].tolist() == [f"café {i}" for i in range(count)]
+
+
+def test_a_broken_pyproject_found_by_chance_is_ignored_but_a_named_config_is_not(tmp_path, monkeypatch):
+    (tmp_path / "pyproject.toml").write_text("[project\nname = ")
+    path = write(tmp_path, "app.log", JAVA.format(m=1))
+    monkeypatch.chdir(tmp_path)
+    events, _ = read_one(path)
+    assert len(events) == 2
+    with pytest.raises(UserError, match="could not be read"):
+        read_one(path, config_path=str(tmp_path / "pyproject.toml"))

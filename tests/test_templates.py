@@ -131,7 +131,8 @@ def test_state_round_trip_in_memory():
         ('{"format": "something-else"}', "not a logrca template state"),
         ('{"format": "logrca-template-state", "version": 99}', "version"),
         ('{"format": "logrca-template-state", "version": 2, "drains": {"": {"clusters": [[1]]}}}', "damaged"),
-        ('{"format": "logrca-template-state", "version": 2, "drains": {}, "clusters": [], "memo": [[5, 3]]}', "damaged"),
+        ('{"format": "logrca-template-state", "version": 2, "drains": {}, "clusters": [], "memo": [[5, 3]]}',
+         "damaged"),
         ('["py/object", "os.system"]', "not a logrca template state"),
     ],
 )

@@ -51,3 +51,11 @@ def test_equal_after_folding_wildcard_runs_is_one_template():
     assert mapping.tolist() == [1, 2, 1]
     assert texts == {1: "user <*> logged in", 2: "boot"}
     assert normalise_template(" a  <*> <*>b ") == "a <*>b"
+
+
+def test_a_head_with_digits_keeps_only_its_opening_bracket():
+    threads = [f"[http-nio-8080-exec-{n}] request done" for n in (3, 17, 25, 4)]
+    miner = TemplateMiner()
+    provisional = miner.add(pd.Series(threads, dtype="str"))
+    templates = miner.finish()
+    assert templates.texts[templates.final_ids(provisional)[0]] == "[<*>] request done"

@@ -137,3 +137,10 @@ def test_timeline_keeps_one_row_per_deploy_and_folds_a_restart_into_one_row():
     state_rows = [e for e in findings.timeline if e.kind == "state-change"]
     assert len(state_rows) == 1 and state_rows[0].ref == "app.log:2570"
     assert "Commencing graceful shutdown" in state_rows[0].text and "Started PaymentService" in state_rows[0].text and "4 lines" in state_rows[0].text
+
+
+def test_rows_at_the_same_instant_read_in_causal_order():
+    at_onset = _result(incident=Incident(start=ONSET, end=None, detection="auto", baseline_end=ONSET),
+                       anomalies=[Anomaly(7, "Gateway connection pool exhausted", "new", 9.0, "ERROR", ONSET, 0, 3, ["payment-service"])])
+    kinds = [e.kind for e in build_findings("0.1.0", _sources(), None, at_onset, _correlation()).timeline if e.time == ONSET]
+    assert kinds == ["baseline", "onset", "anomaly"]

@@ -94,6 +94,20 @@ BUILTIN_FORMATS: tuple[RegexFormat, ...] = (
         "Go zap console encoder",
     ),
     RegexFormat(
+        "elasticsearch",
+        r"^\[(?P<time>" + _ISO + r")\]\[(?P<level>[A-Za-z]+)\s*\]\[(?P<logger>[^\]\s]+)\s*\]\s*"
+        r"(?:\[(?P<host>[^\]]+)\]\s*)?(?P<message>.*)$",
+        "iso",
+        "Elasticsearch / OpenSearch ([time][LEVEL][logger] [node] message)",
+    ),
+    RegexFormat(
+        "klog",
+        r"^(?P<level>[IWEF])(?P<time>[01]\d[0-3]\d [0-2]\d:[0-5]\d:[0-6]\d\.\d{6})\s+\d+ (?P<logger>[^\s\]]+)\] "
+        r"(?P<message>.*)$",
+        "mmdd",
+        "Kubernetes components (klog: I0102 15:04:05.123456 pid file.go:12] message)",
+    ),
+    RegexFormat(
         "go",
         r"^(?P<time>\d{4}/\d{2}/\d{2} \d{2}:\d{2}:\d{2}(?:\.\d+)?) (?:(?P<logger>\S+\.go:\d+): )?(?P<message>.*)$",
         "ymd_slash",

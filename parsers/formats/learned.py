@@ -30,13 +30,16 @@ _KIND_PATTERNS.update(
     {
         "L": r"[\[<]?(?:" + LEVEL_REGEX + r")[\]>]?:?",
         "B": r"(?:\[(?:[^\[\]]|\[[^\[\]]*\])*\]|\((?:[^()]|\([^()]*\))*\)):?",
-        "S": r"(?:-{1,3}|:|>{1,2}|\*)",
+        "S": r"(?:-{1,3}|:|>{1,2}|[*#.])",  # separators; Redis marks its levels with . - * #
         "N": r"#?\d+(?:#\d+)?:?",
         "C": r"(?:[^\s\[\]|]*\[[^\]\s]*\]|[^\s\[\]|]*[^\s:\[\]|]):",
         "W": r"[^\s|]+",
     }
 )
-_COMPILED = [(kind, re.compile(pattern + _END)) for kind, pattern in _KIND_PATTERNS.items()]
+_KINDS = list(_KIND_PATTERNS)
+# One alternation, tried in the order above (the first kind that reads the whole token wins): one match per
+# token instead of one per kind.
+_TOKEN = re.compile(r"[\s|]*(?:" + "|".join(f"(?P<k{i}>{_KIND_PATTERNS[k]}){_END}" for i, k in enumerate(_KINDS)) + ")")
 _STRONG = ("T", "L", "B", "C", "S", "N", "W2")
 _MAX_TOKENS = 14
 _CONSISTENT = 0.9  # share of header lines that must agree on a position's type
@@ -48,18 +51,14 @@ def tokenize(line: str) -> list[str]:
     kinds: list[str] = []
     pos, end = 0, len(line)
     while pos < end and len(kinds) < _MAX_TOKENS:
-        while pos < end and (line[pos].isspace() or line[pos] == "|"):
-            pos += 1
-        if pos >= end:
+        found = _TOKEN.match(line, pos)
+        if not found:
             break
-        for kind, pattern in _COMPILED:
-            found = pattern.match(line, pos)
-            if found:
-                pos = found.end()
-                if kind == "W" and line.startswith("  ", pos) and pos + 2 < end and not line[pos:].isspace():
-                    kind = "W2"
-                kinds.append(kind)
-                break
+        kind = _KINDS[int(found.lastgroup[1:])]
+        pos = found.end()
+        if kind == "W" and line.startswith("  ", pos) and pos + 2 < end and not line[pos:].isspace():
+            kind = "W2"
+        kinds.append(kind)
     return kinds
 
 
@@ -87,9 +86,10 @@ def learn_shape(sample: list[str]) -> HeaderShape | None:
     for position in range(_MAX_TOKENS):
         seen = Counter(tokens[position] if position < len(tokens) else "END" for tokens in header_lines)
         kind, agree = seen.most_common(1)[0]
-        if kind in ("L", "C"):
-            # `LOG:` on most lines, `DETAIL:` on others (PostgreSQL): a level-or-label column that ends the header.
-            agree = seen["L"] + seen["C"]
+        if kind in ("L", "C", "B") and seen["L"]:
+            # A level on most lines and a label on others: `LOG:` / `DETAIL:` (PostgreSQL, ends the header),
+            # `[Warning]` / `[System]` (MySQL).
+            agree = seen["L"] + seen["C"] + seen["B"]
         if kind == "END" or agree < _CONSISTENT * len(header_lines):
             break
         modal.append(kind)

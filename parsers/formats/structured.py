@@ -88,7 +88,7 @@ def pick_fields(record: dict) -> tuple:
     return (time, level, message_text, _as_text(logger), _as_text(service), _as_text(host), _as_text(trace))
 
 
-def _to_frame(rows: list[tuple], index: list, ctx: TimeContext, name_unused: str = "") -> pd.DataFrame:
+def _to_frame(rows: list[tuple], index: list, ctx: TimeContext) -> pd.DataFrame:
     out: dict[str, pd.Series] = {}
     if not rows:
         return fields_frame(pd.Index(index))
@@ -104,6 +104,13 @@ def _to_frame(rows: list[tuple], index: list, ctx: TimeContext, name_unused: str
 _JSON_LINE = r"^\s*\{.*\}\s*$"
 
 
+def _loads_or_none(text: str):
+    try:
+        return json.loads(text)
+    except ValueError:
+        return None
+
+
 class JsonFormat:
     """One JSON object per line: structured application logs, `journalctl -o json`, pino, bunyan, zap, logrus."""
 
@@ -111,9 +118,10 @@ class JsonFormat:
     description = "JSON lines (common key names for time, level, message, logger, service, trace id, error)"
 
     def count(self, lines: pd.Series) -> int:
-        if not search(lines, _JSON_LINE).any():
-            return 0
-        return len(self.parse(lines, TimeContext(tz="UTC")))
+        candidates = lines[search(lines, _JSON_LINE)]
+        if len(candidates) > 1 and read_table(candidates) is not None:
+            return len(candidates)
+        return sum(isinstance(_loads_or_none(text), dict) for text in candidates)
 
     def parse(self, lines: pd.Series, ctx: TimeContext) -> pd.DataFrame:
         candidates = lines[search(lines, _JSON_LINE)]
