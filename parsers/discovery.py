@@ -80,15 +80,15 @@ def discover(paths: Sequence[str]) -> list[Source]:
 
 
 def _first_of_each_file(sources: list[Source]) -> list[Source]:
-    """A file named twice (`a.log a.log`, or a file and its directory) is read once, where it was first named."""
-    seen: set[str] = set()
-    unique = []
+    """A file named twice (`a.log a.log`, a file and its directory, a symlink beside its target) is read once:
+    under its own name when that is among them, else under the first name given."""
+    chosen: dict[str, Source] = {}
     for source in sources:
         key = source.path if source.path == STDIN else os.path.realpath(source.path)
-        if key not in seen:
-            seen.add(key)
-            unique.append(source)
-    return unique
+        held = chosen.get(key)
+        if held is None or (os.path.islink(held.path) and not os.path.islink(source.path)):
+            chosen[key] = source
+    return list(chosen.values())
 
 
 def _open(source: Source) -> tuple[BinaryIO, str | None]:
@@ -99,15 +99,64 @@ def _open(source: Source) -> tuple[BinaryIO, str | None]:
     for magic, kind in _MAGIC:
         if head.startswith(magic):
             if kind == "gz":
-                return gzip.GzipFile(fileobj=raw), kind
+                return _Salvaging(raw, lambda: zlib.decompressobj(wbits=31)), kind
             if kind == "bz2":
-                return bz2.BZ2File(raw), kind
+                return _Salvaging(raw, bz2.BZ2Decompressor), kind
             if kind == "xz":
-                return lzma.LZMAFile(raw), kind
+                return _Salvaging(raw, lzma.LZMADecompressor), kind
             import zstandard
 
             return zstandard.ZstdDecompressor().stream_reader(raw, closefd=True), kind
     return raw, None
+
+
+class _Salvaging:
+    """A decompressing reader that keeps what a damaged file yields up to the damage.
+
+    gzip.GzipFile and its kin decompress a whole read() request at once and discard all of it when they hit a
+    truncated or corrupt spot, so a 4 MiB read lost every line before the damage. Feeding the decompressor small
+    pieces keeps what each piece gave; the error is raised on the read after that, once nothing is left to give.
+    Concatenated members (gzip) and streams (bz2, xz) are read one after another, as the command-line tools do.
+    """
+
+    PIECE = 1 << 16
+
+    def __init__(self, raw: BinaryIO, new_decompressor):
+        self._raw = raw
+        self._new = new_decompressor
+        self._decompressor = new_decompressor()
+        self._out = bytearray()
+        self._error: Exception | None = None
+        self._done = False
+
+    def read(self, size: int = -1) -> bytes:
+        while not self._done and self._error is None and (size < 0 or len(self._out) < size):
+            self._feed(self._raw.read(self.PIECE))
+        if not self._out and self._error is not None:
+            error, self._error, self._done = self._error, None, True
+            raise error
+        take = len(self._out) if size < 0 else min(size, len(self._out))
+        data = bytes(self._out[:take])
+        del self._out[:take]
+        return data
+
+    def _feed(self, piece: bytes) -> None:
+        if not piece:
+            self._done = True
+            if not self._decompressor.eof:
+                self._error = EOFError("the compressed file ends before its end-of-stream marker")
+            return
+        try:
+            self._out += self._decompressor.decompress(piece)
+            while self._decompressor.eof and self._decompressor.unused_data.strip(b"\0"):
+                rest = self._decompressor.unused_data
+                self._decompressor = self._new()
+                self._out += self._decompressor.decompress(rest)
+        except _CORRUPT as error:
+            self._error = error
+
+    def close(self) -> None:
+        self._raw.close()
 
 
 def bisect_offset(path: str, since, time_of, resolution: int = 1 << 20) -> int:
@@ -226,7 +275,7 @@ class LineReader:
             except _CORRUPT as exc:
                 self.stats.warnings.append(
                     f"the file is damaged after {self.stats.lines} lines ({exc.__class__.__name__}); "
-                    "the lines before the damage were kept")
+                    "the lines before the damage were kept (the last few may be garbled where the data is corrupt)")
                 data = b""
             except Exception as exc:  # zstandard's own error type
                 self.stats.warnings.append(f"the file is damaged after {self.stats.lines} lines ({exc})")

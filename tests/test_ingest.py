@@ -333,3 +333,50 @@ def test_a_file_named_twice_is_read_once_and_unparsed_lines_are_counted_as_lines
     events = batches[0].events
     assert int(events["lines"].sum()) + sources[0].lines_skipped == 6
     assert sources[0].lines_unparsed == int(events.loc[~events["parsed"], "lines"].sum())
+
+
+def _numbered_log(n: int) -> bytes:
+    return "".join(f"2026-01-05T10:{i // 60 % 60:02d}:{i % 60:02d}Z INFO app: request {i} served in {i % 97} ms\n"
+                   for i in range(n)).encode()
+
+
+@pytest.mark.parametrize("damage", ["truncated", "corrupt"])
+def test_a_damaged_gzip_keeps_every_line_before_the_damage_and_says_where(tmp_path, damage):
+    import gzip as gz
+
+    from parsers.ingest import read_logs
+    from parsers.records import ParseOptions
+
+    packed = gz.compress(_numbered_log(20_000))
+    if damage == "truncated":
+        packed = packed[: len(packed) // 2]
+    else:
+        middle = len(packed) // 2
+        packed = packed[:middle] + bytes(64) + packed[middle + 64:]
+    path = tmp_path / "app.log.1.gz"
+    path.write_bytes(packed)
+    batches = list(read_logs([str(path)], ParseOptions(tz="UTC")))
+    stats = batches[-1].source
+    kept = sum(int(b.events["lines"].sum()) for b in batches)
+    assert kept >= 9_000 and kept == stats.lines
+    first = batches[0].events["message"].iloc[0]
+    assert first == "request 0 served in 0 ms"
+    # The count is of the whole lines before the damage; the cut line the damage ends is kept after it.
+    said = [int(w.split("damaged after ")[1].split()[0]) for w in stats.warnings if "damaged after" in w]
+    assert said and stats.lines - 1 <= said[0] <= stats.lines, stats.warnings
+
+
+def test_concatenated_gzip_members_and_bz2_xz_read_whole(tmp_path):
+    import bz2 as bz
+    import gzip as gz
+    import lzma
+
+    from parsers.ingest import read_logs
+    from parsers.records import ParseOptions
+
+    body = _numbered_log(3000)
+    (tmp_path / "a.log.gz").write_bytes(gz.compress(body[:100_000]) + gz.compress(body[100_000:]))
+    (tmp_path / "b.log.bz2").write_bytes(bz.compress(body))
+    (tmp_path / "c.log.xz").write_bytes(lzma.compress(body))
+    sources = [b.source for b in read_logs([str(tmp_path)], ParseOptions(tz="UTC")) if b.last]
+    assert [(s.lines, s.warnings) for s in sources] == [(3000, []), (3000, []), (3000, [])]
