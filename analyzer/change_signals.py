@@ -272,6 +272,8 @@ def _service_weight(name: str, services: dict[str, float]) -> float:
 
 @lru_cache(maxsize=65536)
 def _norm_service(name: str) -> str:
+    """A name reduced to what a repository directory and a service share: `payment-service`, `payment_svc` and
+    `payment` all match. (parsers.services names a log's service; this only compares names with paths.)"""
     n = name.lower().strip()
     n = re.sub(r"[-_](?:service|svc|server|api|app|worker|deployment)$", "", n)
     return re.sub(r"^(?:svc|service)[-_]", "", n).replace("_", "-")

@@ -84,7 +84,8 @@ def _with_repo(git: GitRepository, result: AnomalyResult, ctx: sig.IncidentConte
     if git.info.shallow:
         notes.append("The repository is a shallow clone: commits older than its shallow boundary are not visible.")
 
-    commits, after = _read_window(git, onset, result.incident.end, deploys, max_commits, notes)
+    commits, after = _read_window(git, onset, result.incident.end, result.incident.detection, deploys, max_commits,
+                                  notes)
     carried, shipped = _carried_by(git, deploys, onset) if onset else ({}, [])
     # a commit that landed before the window but shipped in a deploy inside it is as much a candidate
     known = {c.sha for c in commits}
@@ -136,13 +137,14 @@ def _with_repo(git: GitRepository, result: AnomalyResult, ctx: sig.IncidentConte
     )
 
 
-def _read_window(git: GitRepository, onset: datetime | None, end: datetime | None, deploys: list[Deploy],
-                 max_commits: int, notes: list[str]) -> tuple[list[Commit], list[Commit]]:
+def _read_window(git: GitRepository, onset: datetime | None, end: datetime | None, detection: str,
+                 deploys: list[Deploy], max_commits: int, notes: list[str]) -> tuple[list[Commit], list[Commit]]:
     """(commits that could have caused it, newest first; commits after the onset, for reverts and hotfixes)."""
     if onset is None:
         commits = git.commits([git.info.head], max_count=max_commits, counts=False)
-        notes.append(f"The logs carry no timestamps: changes are ranked by the code they touch over the last "
-                     f"{len(commits)} commit(s) up to HEAD.")
+        why = "The logs carry no timestamps" if detection == "none" else "No onset was found in the logs"
+        notes.append(f"{why}: changes are ranked by the code they touch over the last {len(commits)} commit(s) "
+                     "up to HEAD, not by when they went live.")
         return commits, []
     since, until = onset - LOOKBACK, (end or onset) + AFTER
     heads = [git.info.head] + sorted({d.commit for d in deploys if d.commit and since <= d.time <= until})

@@ -268,6 +268,12 @@ def test_timestampless_python_trace_ranks_by_code_locality(python_regression):
     assert corr.confidence == "medium"  # timing cannot confirm it
     assert not any(e.signal == "timing" for e in corr.suspects[0].evidence)
     assert any("no timestamps" in n for n in corr.notes)
+    # timestamps but no onset found: the same ranking, said truthfully
+    undetected = result_for(anomalies, [], onset=None)
+    undetected.incident.detection = "auto"
+    corr2 = correlate(undetected, templates_of(anomalies), str(repo.root), None)
+    assert corr2.suspects[0].id == shas["culprit"]
+    assert any("No onset was found" in n for n in corr2.notes) and not any("no timestamps" in n for n in corr2.notes)
     # --max-commits bounds the history read
     few = correlate(result_for(anomalies, [], onset=None), templates_of(anomalies), str(repo.root), None, max_commits=2)
     assert few.commits_considered == 2
