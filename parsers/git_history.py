@@ -337,6 +337,13 @@ class GitRepository:
         out = (self._try(args + ["--end-of-options", rev, "--"]) or "").strip()
         return out if re.fullmatch(r"[0-9a-f]{40,64}", out) else None
 
+    def files_with_word(self, rev: str, word: str) -> int:
+        """How many files of a revision contain `word` as a whole word (how generic an identifier is here)."""
+        if not _REV_SAFE.match(rev) or not word or "\n" in word:
+            return 0
+        out = self._try(["grep", "-I", "-c", "-F", "-w", "--no-textconv", "--no-color", "-e", word, rev, "--"])
+        return len(out.splitlines()) if out else 0
+
     def tags(self) -> list[Tag]:
         fmt = "%(refname:short)%00%(objecttype)%00%(objectname)%00%(*objectname)%00%(taggerdate:iso-strict)%00%(*committerdate:iso-strict)%00%(committerdate:iso-strict)"
         out = self._run(["for-each-ref", "--format=" + fmt, "refs/tags"])
