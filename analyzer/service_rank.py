@@ -16,10 +16,17 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 import numpy as np
+import pandas as pd
 
-from analyzer.findings import ServiceScore
+from analyzer.findings import Example, ServiceScore
+from analyzer.onset import IncidentWindow, dates_its_silence
+from analyzer.stages import TemplateInfo
+from analyzer.template_anomalies import ERROR_SEVERITY, TemplateChange
+from analyzer.timeseries import NAT_NS, EventArrays, to_datetime
 
-GENERIC_SUFFIXES = ("-service", "_service", "service", "-svc", "-server", "-srv", "-api", "-app", "-deployment", "-deploy")
+GENERIC_SUFFIXES = (
+    "-service", "_service", "service", "-svc", "-server", "-srv", "-api", "-app", "-deployment", "-deploy",
+)
 POD_HASH = re.compile(r"-[a-z0-9]{6,10}-[a-z0-9]{5}$|-[a-z0-9]{5}$")
 TOKEN = re.compile(r"[a-z0-9][a-z0-9_.-]*[a-z0-9]|[a-z0-9]", re.IGNORECASE)
 URL_HOST = re.compile(r"\b[a-z][a-z0-9+.-]*://(?:[^@/\s]+@)?([a-z0-9_.-]+)(?::(\d{1,5}))?", re.IGNORECASE)
@@ -59,6 +66,9 @@ CONNECTIVITY = re.compile(
     re.IGNORECASE,
 )
 SOURCE_FILE = re.compile(r"\.(?:java|kt|scala|groovy|py|go|rs|rb|js|ts|cs|cpp|cc|c|h|php|swift|ex|exs|erl)$")  # frames
+# Severity words are in every other error line; a "service" by that name (a misread header) is never blamed.
+LEVEL_WORDS = frozenset({"trace", "debug", "info", "notice", "log", "warn", "warning", "error", "err", "fatal", "panic",
+                         "critical", "crit", "alert", "emerg", "severe", "detail", "hint", "statement", "context"})
 LOCAL_HOSTS = frozenset({"localhost", "127.0.0.1", "0.0.0.0", "::1"})
 
 WEIGHT_EARLY, WEIGHT_BLAMED, WEIGHT_OWN, WEIGHT_DROP, WEIGHT_COMPLAINER = 0.30, 0.30, 0.25, 0.15, 0.20
@@ -116,7 +126,7 @@ def _aliases_of(name: str, prefix: str) -> set[str]:
         for suffix in GENERIC_SUFFIXES:
             if stem.endswith(suffix) and len(stem) - len(suffix) >= 3:
                 out.add(stem[: -len(suffix)].rstrip("-_."))
-    return {a for a in out if len(a) >= 2 and (a == name or a not in GENERIC_WORDS)}
+    return {a for a in out if len(a) >= 2 and (a == name or a not in GENERIC_WORDS) and a not in LEVEL_WORDS}
 
 
 def _shared_prefix(names: list[str]) -> str:
@@ -307,3 +317,123 @@ def _duration(seconds: float) -> str:
     if seconds < 7200:
         return f"{seconds / 60:.0f} min"
     return f"{seconds / 3600:.1f} h"
+
+
+# ---------------------------------------------------------------- what each service did, from the event table
+
+
+def texts_by_service(table: EventArrays, templates: dict[int, TemplateInfo]) -> dict[tuple[int, str], list[Example]]:
+    """(template id, service) -> examples from that service, via the path each example was read from."""
+    pairs = pd.DataFrame({"p": table.path, "s": table.service}).drop_duplicates("p")
+    service_of = {str(table.path_names[p]): str(table.service_names[s]) for p, s in zip(pairs["p"], pairs["s"])}
+    out: dict[tuple[int, str], list[Example]] = {}
+    for tid, info in templates.items():
+        for example in [*info.examples, *info.recent]:
+            service = service_of.get(example.path)
+            if service is not None:
+                out.setdefault((tid, service), []).append(example)
+    return out
+
+
+def collect_activities(
+    table: EventArrays,
+    base: EventArrays | None,
+    ids: pd.Index,
+    severity: np.ndarray,
+    templates: dict[int, TemplateInfo],
+    changes: list[TemplateChange],
+    firsts: dict[int, int],
+    services_of: dict[str, dict[int, dict[str, int]]],
+    texts: dict[tuple[int, str], list[Example]],
+    aliases: dict[str, str],
+    names: list[str],
+    inside: np.ndarray,
+    window: IncidentWindow,
+) -> list[ServiceActivity]:
+    """What each service did around the incident: error counts before and during it, its first anomalous event,
+    its own anomalous errors, its complaints about others (named or not) and its steady messages that stopped."""
+    activities = {name: ServiceActivity(name=name) for name in names}
+    before = (table.ns != NAT_NS) & (table.ns < window.onset_ns)
+    for name, n in errors_per_service(table, inside & table.is_error).items():
+        activities[name].errors_incident = n
+    if base is not None:
+        base_errors = errors_per_service(base, base.is_error)
+    else:
+        base_errors = errors_per_service(table, before & table.is_error)
+    for name, n in base_errors.items():
+        if name in activities:
+            activities[name].errors_baseline = n
+
+    first_by_service = _first_by_service(table, inside, [c.column for c in changes if c.kind != "drop"])
+    for change in changes:
+        tid = int(ids[change.column])
+        text = templates[tid].text if tid in templates else f"template {tid}"
+        if change.kind == "drop":
+            precise = dates_its_silence(table, change.column, window.onset_ns)
+            for service in services_of["baseline"].get(change.column, {}):
+                if service in activities:
+                    activities[service].dropped.append(text)
+                    if precise:
+                        _earliest(activities[service], firsts.get(change.column))
+            continue
+        if severity[change.column] < ERROR_SEVERITY:
+            continue
+        evidence = severity[change.column] * min(1.0, change.surprise / 5.0)
+        for service in services_of["incident"].get(change.column, {}):
+            activity = activities[service]
+            _earliest(activity, first_by_service.get((change.column, service)))
+            complaint = _complaints(tid, service, text, texts, aliases)
+            for target, strength in complaint.services.items():
+                activity.blames[target] = activity.blames.get(target, 0.0) + strength * evidence
+                activity.blame_examples.setdefault(target, text)
+            for host, strength in complaint.external.items():
+                activity.external[host] = activity.external.get(host, 0.0) + strength * evidence
+            if not complaint.services and (complaint.external or complaint.about_dependency):
+                activity.unnamed += evidence
+            elif not complaint.services:
+                activity.own.append((text, evidence))
+    return [activities[name] for name in names]
+
+
+def errors_per_service(table: EventArrays, mask: np.ndarray) -> dict[str, int]:
+    counts = np.bincount(table.service[mask], minlength=len(table.service_names))
+    return {str(table.service_names[i]): int(n) for i, n in enumerate(counts) if n}
+
+
+def _first_by_service(table: EventArrays, inside: np.ndarray, columns: list[int]) -> dict[tuple[int, str], int]:
+    if not columns:
+        return {}
+    mask = inside & np.isin(table.codes, columns) & (table.ns != NAT_NS)
+    frame = pd.DataFrame({"c": table.codes[mask], "s": table.service[mask], "t": table.ns[mask]})
+    firsts = frame.groupby(["c", "s"])["t"].min()
+    return {(int(c), str(table.service_names[s])): int(t) for (c, s), t in firsts.items()}
+
+
+def _earliest(activity: ServiceActivity, ns: int | None) -> None:
+    if ns is None:
+        return
+    when = to_datetime(ns)
+    if activity.onset is None or when < activity.onset:
+        activity.onset = when
+
+
+def _complaints(tid, service, text, texts, aliases) -> Complaint:
+    """Who the template complains about, read in the service's own examples (the template text may mask names;
+    of a stack trace the first line and the last ones, where the final exception and its "Caused by" are)."""
+    merged = Complaint()
+    for candidate in [text, *(e.text for e in texts.get((tid, service), []))]:
+        found = blame_targets(_telling_lines(candidate), aliases, service)
+        for k, v in found.services.items():
+            merged.services[k] = max(merged.services.get(k, 0.0), v)
+        for k, v in found.external.items():
+            merged.external[k] = max(merged.external.get(k, 0.0), v)
+        merged.about_dependency |= found.about_dependency
+    return merged
+
+
+def _telling_lines(text: str) -> str:
+    lines = text.strip().splitlines()
+    if len(lines) <= 4:
+        return " ".join(lines)
+    caused = [line for line in lines if "caused by" in line.lower()]
+    return " ".join([lines[0], *caused[-2:], *lines[-3:]])

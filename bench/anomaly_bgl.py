@@ -102,7 +102,8 @@ def report_accuracy(table: pd.DataFrame, labels: np.ndarray, result) -> None:
         print(f"onset found: none ({result.incident.method})")
     else:
         gap = (pd.Timestamp(onset) - burst_start).total_seconds()
-        print(f"onset found: {onset} ({gap:+.0f} s from the burst's first alert line); method: {result.incident.method}")
+        print(f"onset found: {onset} ({gap:+.0f} s from the burst's first alert line)")
+        print(f"method: {result.incident.method}")
     print(f"top services: {[(s.name, s.score) for s in result.services[:3]]}")
     for a in result.anomalies[:5]:
         print(f"  {a.kind:5} {a.score:.2f} alert={int(a.template_id) in alert_templates!s:5} {a.template[:90]}")

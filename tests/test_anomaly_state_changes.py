@@ -37,6 +37,9 @@ def test_lines_are_classified_by_the_change_they_announce(line, kind):
         ("Starting payment-service version 2.4.1 (commit 9f3c2ab1d4)", "2.4.1", "9f3c2ab1d4"),
         ("deployed image registry/shop/cart:v1.8.0-rc2", "v1.8.0-rc2", None),
         ("build sha=4b825dc642cb6eb9a060e54bf8d69288fbee4904 ready", None, "4b825dc642cb6eb9a060e54bf8d69288fbee4904"),
+        ("Starting PaymentService v2.14.0 (git 9f18c74) using Java 17.0.10 with PID 1", "v2.14.0", "9f18c74"),
+        ("inventory-service 1.8.3 starting", "1.8.3", None),
+        ("Starting Servlet engine: [Apache Tomcat/10.1.19]", None, None),
         ("Server started in 3.2 seconds", None, None),
     ],
 )
