@@ -17,6 +17,7 @@ import re
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import lru_cache
 
 from analyzer.findings import Evidence
 from analyzer.stages import AnomalyResult, TemplateInfo
@@ -24,6 +25,7 @@ from parsers.frames import FileMatch, Frame, logger_frame, parse_frames
 from parsers.git_history import Commit, FileChange
 from parsers.records import Deploy
 
+LIBRARY_FRAME_WEIGHT = 0.7
 MAX_ANOMALIES = 12  # the most explanatory anomalies carry the signal; the tail is mostly noise
 SPECIFIC_SIGNALS = frozenset({"code", "code-line", "blame", "text", "revert", "library"})
 PRECISE_SIGNALS = frozenset({"code-line", "blame", "library", "revert"})  # point at lines, not just files
@@ -35,6 +37,8 @@ last file line none null true false self this that with from into when then than
 request response service server client connection timeout timed unable could not cannot invalid missing unknown
 while after before message status code caused because unexpected found string object number index count total
 http https localhost default main start started stop stopped thread pool worker task time user data java lang util
+async await import export const static public private protected final void yield lambda raise throw throws
+except catch finally function return class self none else elif pass break continue
 """.split())
 _DOTTED_MODULE = re.compile(r"\b[a-z][a-z0-9_]*(?:\.[a-z][a-z0-9_]*){1,}\.[A-Za-z_][A-Za-z0-9_]*\b")
 _LIBRARY_ROOT = re.compile(
@@ -98,13 +102,18 @@ def build_context(result: AnomalyResult, templates: dict[int, TemplateInfo]) -> 
         label = _short(anomaly.template)
         seen: set[tuple] = set()
         for text in texts:
-            project = [f for f in parse_frames(text) if not f.third_party]
-            for depth, frame in enumerate(_throw_point_first(project)):
+            frames = parse_frames(text)
+            # Library frames stay in (weighed down): when the repository *is* that library, they are its code.
+            # Depth counts project frames only, so a library's frames above the caller do not push it down.
+            depth = 0
+            for frame in _throw_point_first(frames):
                 key = (frame.path, frame.module, frame.line)
                 if key not in seen:
                     seen.add(key)
-                    ctx.frames.append(WeightedFrame(frame, a_weight / (1 + 0.5 * depth), label))
-            for frame in parse_frames(text):
+                    w = a_weight / (1 + 0.5 * depth)
+                    ctx.frames.append(WeightedFrame(frame, w * (LIBRARY_FRAME_WEIGHT if frame.third_party else 1.0), label))
+                depth += not frame.third_party
+            for frame in frames:
                 if frame.third_party and frame.path and (m := _LIBRARY_ROOT.search(frame.path.replace("\\", "/"))):
                     lib = (m.group(1) or m.group(2)).lower()
                     ctx.libraries[lib] = max(ctx.libraries.get(lib, 0.0), a_weight)
@@ -113,7 +122,9 @@ def build_context(result: AnomalyResult, templates: dict[int, TemplateInfo]) -> 
                 if frame and (frame.module, None, None) not in seen:
                     seen.add((frame.module, None, None))
                     ctx.frames.append(WeightedFrame(frame, a_weight * 0.5, label))
-            for token, distinct in message_tokens(text).items():
+            # a frame's own line is code locality, not text: its path parts would match every commit nearby
+            prose = "\n".join(line for line in text.splitlines() if not parse_frames(line))
+            for token, distinct in message_tokens(prose).items():
                 ctx.tokens[token] = max(ctx.tokens.get(token, 0.0), a_weight * distinct)
         for s in anomaly.services:
             ctx.services[s] = max(ctx.services.get(s, 0.0), 0.5 * a_weight)
@@ -123,9 +134,23 @@ def build_context(result: AnomalyResult, templates: dict[int, TemplateInfo]) -> 
     return ctx
 
 
+_HOST_WORDS = frozenset("com net org io cloud internal local localdomain lan example svc cluster corp "
+                        "amazonaws googleapis azure gov edu co uk de fr www".split())
+
+
 def _module_names(text: str) -> list[str]:
-    """Dotted module/class names (`com.shop.payment.Client`) on lines that are not already stack frames."""
-    return [name for line in text.splitlines() if not parse_frames(line) for name in _DOTTED_MODULE.findall(line)]
+    """Dotted module/class names (`com.shop.payment.Client`) on lines that are not already stack frames; host
+    names (`db-01.shop.internal`, `pay.example.com`) look alike and are left out."""
+    out = []
+    for line in text.splitlines():
+        if parse_frames(line):
+            continue
+        for name in _DOTTED_MODULE.findall(line):
+            parts = name.lower().split(".")
+            if parts[-1] in _HOST_WORDS or (parts[0] in _HOST_WORDS and parts[0] not in ("com", "org", "io")):
+                continue
+            out.append(name)
+    return out
 
 
 def message_tokens(text: str) -> dict[str, float]:
@@ -160,6 +185,7 @@ def _short(text: str, n: int = 70) -> str:
 
 
 # -- kind of change --------------------------------------------------------------------------------------------
+@lru_cache(maxsize=65536)  # a pure function of a path; the same paths recur across a window's commits
 def classify_file(path: str) -> str:
     p = path.lower()
     for kind, pattern in _KINDS:
@@ -212,9 +238,9 @@ def timing_factor(timing: float) -> float:
 def timing_evidence(commit_time: datetime, onset: datetime, deploy: Deploy | None) -> Evidence:
     live = deploy.time if deploy is not None else commit_time
     w = timing_weight(live, onset)
-    ago = _duration(onset - live)
+    ago = duration(onset - live)
     if deploy is not None:
-        detail = f"went live with deploy {deploy_name(deploy)} {ago} before the onset (committed {_duration(onset - commit_time)} before)"
+        detail = f"went live with deploy {deploy_name(deploy)} {ago} before the onset (committed {duration(onset - commit_time)} before)"
     else:
         detail = f"committed {ago} before the onset (no deploy record; landing time used)"
     return Evidence("timing", detail, round(w, 3))
@@ -244,6 +270,7 @@ def _service_weight(name: str, services: dict[str, float]) -> float:
     return max((w for s, w in services.items() if _norm_service(s) == n), default=0.0)
 
 
+@lru_cache(maxsize=65536)
 def _norm_service(name: str) -> str:
     n = name.lower().strip()
     n = re.sub(r"[-_](?:service|svc|server|api|app|worker|deployment)$", "", n)
@@ -266,7 +293,8 @@ def service_evidence(files: list[FileChange], services: dict[str, float], share:
     return Evidence("service", where, round(0.4 * best * (1 - share), 3))
 
 
-def path_services(files: list[FileChange], services: dict[str, float]) -> bool:
+def path_services(files: list[FileChange], services) -> bool:
+    """Whether any changed path lies under a directory named like one of `services`."""
     names = {_norm_service(s) for s in services}
     return any(_norm_service(c) in names for f in files for c in f.path.split("/")[:-1])
 
@@ -361,7 +389,7 @@ def text_evidence(tokens: set[str], ctx_tokens: dict[str, float], doc_freq: Coun
     return Evidence("text", f"the diff and the anomalous messages share {names}", round(min(1.5, 1.2 * total) * size, 3))
 
 
-def _duration(delta) -> str:
+def duration(delta) -> str:
     s = abs(delta.total_seconds())
     if s < 90:
         return f"{int(s)} s"

@@ -200,7 +200,7 @@ def _analyze_and_write(paths, options, out, json_out, report_formats, template, 
     elif json_out is not None:
         written.append(_write_text(Path(json_out), render_json(findings, redact, redact_pii)))
     if not quiet:
-        print_summary(findings, written, console)
+        print_summary(findings, written, console, redact=redact, redact_pii=redact_pii)
 
 
 def _print_health(paths, parse_options: ParseOptions, json_out: str | None) -> None:

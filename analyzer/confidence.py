@@ -21,6 +21,7 @@ MEDIUM_RATIO, MEDIUM_SPECIFIC = 1.5, 0.6
 TIE_RATIO = 1.15  # closer than this to the runner-up: nothing singles the top one out
 RECENT_TIMING = 0.25  # timing weight of a change live within ~7.5 h of the onset
 DEPLOY_ALONE_TIMING = 0.7  # timing weight of a deploy within ~30 min of the onset
+STALE_TIMING = 0.1  # timing weight of a change live ~2 days before the onset
 
 
 @dataclass
@@ -48,6 +49,9 @@ def calibrate(scores: list[float], evidence: list[list[Evidence]], onset_known: 
             return Verdict("low", 0, ["only timing: the last deploy went out minutes before the onset, "
                                       "but nothing in the logs points at its code"])
         return Verdict("none", None, ["nothing in the anomalous messages points at any change's code or text"])
+    if onset_known and timing < STALE_TIMING and not precise:
+        return Verdict("none", None, ["the best match had been live for days before the onset and nothing ties "
+                                      "the failing lines to it"])
     if ratio < TIE_RATIO:
         return Verdict("none", None, [f"the top two suspects are as likely as each other ({top:.2f} vs {runner_up:.2f})"])
     if precise and ratio >= HIGH_RATIO and margin >= HIGH_MARGIN:

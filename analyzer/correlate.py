@@ -28,6 +28,7 @@ from parsers.records import Deploy
 
 LOOKBACK = timedelta(days=14)  # commits older than this before the onset are only considered if a deploy carried them
 AFTER = timedelta(days=1)  # reverts and hotfixes are looked for this long after the incident
+BLAME_LOOKBACK = timedelta(days=180)  # git blame on a frame's line walks back at most this far (or to the window)
 DEPLOY_LOOKBACK = timedelta(hours=24)  # a deploy suspect (no commits known) must be this recent
 MAX_SUSPECTS = 15
 MAX_BLAMES = 30
@@ -84,26 +85,36 @@ def _with_repo(git: GitRepository, result: AnomalyResult, ctx: sig.IncidentConte
         notes.append("The repository is a shallow clone: commits older than its shallow boundary are not visible.")
 
     commits, after = _read_window(git, onset, result.incident.end, deploys, max_commits, notes)
-    carried = _carried_by(git, deploys, onset) if onset else {}
+    carried, shipped = _carried_by(git, deploys, onset) if onset else ({}, [])
+    # a commit that landed before the window but shipped in a deploy inside it is as much a candidate
+    known = {c.sha for c in commits}
+    commits += [c for c in shipped if c.sha not in known and c.commit_time <= onset]
     candidates = [_Candidate(c) for c in commits if not c.is_merge]
     live_deploys = [d for d in _deploy_stream(deploys) if onset and d.time <= onset]
+    deployed_services = {d.service for d in live_deploys}
     for cand in candidates:
         cand.deploy = carried.get(cand.commit.sha)
-        cand.not_deployed = bool(live_deploys) and cand.deploy is None
+        # Not carried by any deploy: probably not running -- if the deploy records cover its code at all (a
+        # record per service says nothing about a service it never names).
+        covered = None in deployed_services or sig.path_services(cand.commit.files, deployed_services)
+        cand.not_deployed = bool(live_deploys) and cand.deploy is None and covered
     ruled_out = _rule_out_timing(candidates, onset, commits)
     candidates = [c for c in candidates if _live_time(c) is None or onset is None or _live_time(c) <= onset]
 
     rev = _deployed_revision(git, deploys, commits, onset)
-    matches, blamed = _locate_frames(git, rev, ctx)
-    if onset is None:
-        _add_blamed_commits(git, candidates, blamed)
+    blame_since = None if onset is None else min([onset - BLAME_LOOKBACK] + [c.commit.commit_time for c in candidates])
+    matches, blamed = _locate_frames(git, rev, ctx, blame_since)
+    _add_blamed_commits(git, candidates, blamed, onset)
     _read_patches(git, candidates, matches)
     reverts = _reverts_and_hotfixes(after, candidates, onset)
-    _score_all(candidates, ctx, matches, blamed, onset, reverts)
+    rollbacks = _rollbacks(git, deploys, onset, result.incident.end)
+    _score_all(candidates, ctx, matches, blamed, onset, reverts, rollbacks)
     candidates.sort(key=lambda c: (-c.score, -(c.commit.commit_time.timestamp())))
 
-    suspects = [_suspect(c, git.info.forge_url) for c in candidates[:MAX_SUSPECTS] if c.score > 0]
-    suspects += _deploy_suspects([d for d in deploys if d.commit is None], onset, ctx)
+    top = [c for c in candidates[:MAX_SUSPECTS] if c.score > 0]
+    git.add_counts([c.commit for c in top])
+    suspects = [_suspect(c, git.info.forge_url) for c in top]
+    suspects += _deploy_suspects([d for d in _production(deploys) if d.commit is None], onset, ctx)
     suspects.sort(key=lambda s: -s.score)
     verdict = calibrate([s.score for s in suspects], [s.evidence for s in suspects], onset is not None)
     ruled_out += _ruled_out_suspects(suspects, verdict.blamed, candidates)
@@ -119,7 +130,8 @@ def _with_repo(git: GitRepository, result: AnomalyResult, ctx: sig.IncidentConte
         commits_considered=len(commits),
         deploys_considered=len(deploys),
         deploys=deploys,
-        reverts=[r.entry for r in reverts],
+        reverts=sorted([r.entry for r in _relevant(reverts, candidates[:3])] + [entry for _, entry in rollbacks],
+                       key=lambda e: e.time),
         notes=notes,
     )
 
@@ -128,13 +140,13 @@ def _read_window(git: GitRepository, onset: datetime | None, end: datetime | Non
                  max_commits: int, notes: list[str]) -> tuple[list[Commit], list[Commit]]:
     """(commits that could have caused it, newest first; commits after the onset, for reverts and hotfixes)."""
     if onset is None:
-        commits = git.commits(["HEAD"], max_count=max_commits)
+        commits = git.commits([git.info.head], max_count=max_commits, counts=False)
         notes.append(f"The logs carry no timestamps: changes are ranked by the code they touch over the last "
                      f"{len(commits)} commit(s) up to HEAD.")
         return commits, []
     since, until = onset - LOOKBACK, (end or onset) + AFTER
-    heads = ["HEAD"] + sorted({d.commit for d in deploys if d.commit and since <= d.time <= until})
-    commits = git.commits(heads, since=since, until=until, max_count=max_commits)
+    heads = [git.info.head] + sorted({d.commit for d in deploys if d.commit and since <= d.time <= until})
+    commits = git.commits(heads, since=since, until=until, max_count=max_commits, counts=False)
     if len(commits) >= max_commits:
         notes.append(f"Only the newest {max_commits} commits of the window were read (--max-commits).")
     before = [c for c in commits if c.commit_time <= onset]
@@ -149,13 +161,16 @@ def _read_window(git: GitRepository, onset: datetime | None, end: datetime | Non
     return before, after
 
 
-def _carried_by(git: GitRepository, deploys: list[Deploy], onset: datetime) -> dict[str, Deploy]:
-    """sha -> the first deploy that carried it: the commits reachable from a deploy and not from the deploy of
-    the same service before it."""
+def _carried_by(git: GitRepository, deploys: list[Deploy], onset: datetime) -> tuple[dict[str, Deploy], list[Commit]]:
+    """(sha -> the first deploy that carried it, the commits carried): the commits reachable from a deploy and
+    not from the deploy of the same service before it. In a monorepo a service's deploy ships only that service's code: a commit under
+    another deployed service's directory is not carried by it (shared code, under none of them, is)."""
     carried: dict[str, Deploy] = {}
+    shipped: dict[str, Commit] = {}
     by_service: dict[str | None, list[Deploy]] = {}
     for d in sorted(_deploy_stream(deploys), key=lambda d: d.time):
         by_service.setdefault(d.service, []).append(d)
+    named = {s for s in by_service if s}
     horizon = onset - LOOKBACK
     for stream in by_service.values():
         for prev, d in zip([None] + stream[:-1], stream):
@@ -165,17 +180,42 @@ def _carried_by(git: GitRepository, deploys: list[Deploy], onset: datetime) -> d
             if prev is not None and prev.commit == d.commit:
                 continue  # a redeploy of the same revision carries nothing new
             since = None if exclude else horizon - LOOKBACK
-            for c in git.commits([d.commit], exclude=exclude, since=since, max_count=MAX_CARRIED):
+            for c in git.commits([d.commit], exclude=exclude, since=since, max_count=MAX_CARRIED, counts=False):
+                if d.service and not _ships(c, d.service, named):
+                    continue
                 if c.sha not in carried or d.time < carried[c.sha].time:
                     carried[c.sha] = d
-    return carried
+                    shipped[c.sha] = c
+    return carried, list(shipped.values())
+
+
+def _ships(commit: Commit, service: str, services: set[str]) -> bool:
+    """Whether a deploy of `service` ships this commit's changes: it touches the service's directory, or code
+    under no deployed service's directory (shared libraries, the root of a single-service repository)."""
+    if sig.path_services(commit.files, {service}):
+        return True
+    return not sig.path_services(commit.files, services)
+
+
+_NON_PRODUCTION = re.compile(r"^(?:stag(?:e|ing)?|stg|dev(?:el(?:opment)?)?|test(?:ing)?|qa|uat|sandbox|preview|"
+                             r"ci|int(?:egration)?|demo|local)\b", re.I)
 
 
 def _deploy_stream(deploys: list[Deploy]) -> list[Deploy]:
-    """The deploys that say when code went live: file records and log markers; release tags only when there
-    are none (a tag says a version was cut, not that it was running)."""
-    real = [d for d in deploys if d.commit and d.origin != "tag"]
-    return real or [d for d in deploys if d.commit]
+    """The deploys that say when code went live where the logs come from: file records and log markers (release
+    tags only when there are none: a tag says a version was cut, not that it ran), and of those, only the
+    production ones when the records name environments (a staging deploy makes nothing live in production)."""
+    real = [d for d in deploys if d.commit and d.origin != "tag"] or [d for d in deploys if d.commit]
+    return _production(real)
+
+
+def _production(deploys: list[Deploy]) -> list[Deploy]:
+    """Drop deploys to named non-production environments, when some deploy names a production one."""
+    def non_production(d: Deploy) -> bool:
+        return bool(d.environment and _NON_PRODUCTION.match(d.environment.strip()))
+    if any(d.environment and not non_production(d) for d in deploys):
+        return [d for d in deploys if not non_production(d)]
+    return deploys
 
 
 def _live_time(c: _Candidate) -> datetime | None:
@@ -212,9 +252,10 @@ def _deployed_revision(git: GitRepository, deploys: list[Deploy], commits: list[
     return git.info.head
 
 
-def _locate_frames(git: GitRepository, rev: str, ctx: sig.IncidentContext
+def _locate_frames(git: GitRepository, rev: str, ctx: sig.IncidentContext, since: datetime | None
                    ) -> tuple[dict[str, list[tuple[FileMatch, float]]], dict[tuple, str]]:
-    """Repository path -> frames that resolve to it (with weights); (path, line) -> sha git blame names."""
+    """Repository path -> frames that resolve to it (with weights); (path, line) -> sha git blame names.
+    Blame stops at `since` (the oldest candidate): a line older than every candidate blames none of them."""
     if not ctx.frames:
         return {}, {}
     index = FileIndex(git.files_at(rev))
@@ -228,19 +269,21 @@ def _locate_frames(git: GitRepository, rev: str, ctx: sig.IncidentContext
     blamed: dict[tuple, str] = {}
     for _, path, line in sorted(set(to_blame), key=lambda t: -t[0])[:MAX_BLAMES]:
         if (path, line) not in blamed:
-            sha = git.blame_line(rev, path, line)
+            sha = git.blame_line(rev, path, line, since=since)
             if sha:
                 blamed[(path, line)] = sha
     return matches, blamed
 
 
-def _add_blamed_commits(git: GitRepository, candidates: list[_Candidate], blamed: dict[tuple, str]) -> None:
-    """Without an onset, the commit that last changed a frame's line is a candidate even if it is older than
-    the commits read."""
+def _add_blamed_commits(git: GitRepository, candidates: list[_Candidate], blamed: dict[tuple, str],
+                        onset: datetime | None) -> None:
+    """The commit that last changed a frame's line is a candidate even when it is older than the window (a
+    latent bug); its timing then weighs it down, and the confidence says so."""
     known = {c.commit.sha for c in candidates}
     for sha in sorted(set(blamed.values()) - known):
-        for c in git.commits([sha], max_count=1):
-            candidates.append(_Candidate(c))
+        for c in git.commits([sha], max_count=1, counts=False):
+            if onset is None or c.commit_time <= onset:
+                candidates.append(_Candidate(c))
 
 
 def _read_patches(git: GitRepository, candidates: list[_Candidate], matches: dict) -> None:
@@ -272,8 +315,41 @@ def _reverts_and_hotfixes(after: list[Commit], candidates: list[_Candidate], ons
     return out
 
 
+def _rollbacks(git: GitRepository, deploys: list[Deploy], onset: datetime | None, end: datetime | None
+               ) -> list[tuple[Deploy, TimelineEntry]]:
+    """Deploys after the onset that went back to an older revision of the same service: (the deploy rolled
+    back, the timeline entry of the rollback)."""
+    if onset is None:
+        return []
+    stream = sorted(_deploy_stream(deploys), key=lambda d: d.time)
+    out = []
+    for d in stream:
+        if not (onset < d.time <= (end or onset) + AFTER):
+            continue
+        before = [p for p in stream if p.service == d.service and p.time <= onset]
+        if not before:
+            continue
+        live = before[-1]
+        said = bool(re.search(r"roll(?:ed|ing)?[ -]?back|revert", d.description or "", re.I))
+        older = live.commit != d.commit and git.is_ancestor(d.commit, live.commit)
+        if said or older:
+            entry = TimelineEntry(d.time, "revert", f"rollback of {d.service or 'the service'} from deploy "
+                                  f"{sig.deploy_name(live)} to {sig.deploy_name(d)}", d.commit)
+            out.append((live, entry))
+    return out
+
+
+def _relevant(reverts: list[_Revert], top: list[_Candidate]) -> list[_Revert]:
+    """Reverts always; a "fix" after the onset only when it touches a file of a leading suspect that the logs
+    point at (a busy repository lands unrelated fixes every hour)."""
+    leading = [c for c in top if any(e.signal in sig.SPECIFIC_SIGNALS and e.weight > 0 for e in c.evidence)]
+    files = {f.path for c in leading for f in c.commit.files if sig.classify_file(f.path) not in ("test", "docs")}
+    return [r for r in reverts if r.reverted or r.commit.title.lower().startswith("revert")
+            or files & {f.path for f in r.commit.files}]
+
+
 def _score_all(candidates: list[_Candidate], ctx: sig.IncidentContext, matches: dict, blamed: dict,
-               onset: datetime | None, reverts: list[_Revert]) -> None:
+               onset: datetime | None, reverts: list[_Revert], rollbacks: list[tuple[Deploy, TimelineEntry]]) -> None:
     tokens = {c.commit.sha: sig.commit_tokens(c.commit) for c in candidates}
     doc_freq: Counter = Counter(t for toks in tokens.values() for t in toks)
     share = (sum(sig.path_services(c.commit.files, ctx.services) for c in candidates) / len(candidates)
@@ -297,6 +373,10 @@ def _score_all(candidates: list[_Candidate], ctx: sig.IncidentContext, matches: 
             factor = sig.timing_factor(timing[0].weight)
             if cand.deploy is not None:
                 context.append(sig.deploy_evidence(cand.deploy, onset, ctx.services, carried_count[id(cand.deploy)]))
+                for rolled, entry in rollbacks:
+                    if rolled is cand.deploy:
+                        context.append(Evidence("rollback", f"its deploy {sig.deploy_name(rolled)} was rolled back "
+                                                f"{sig.duration(entry.time - onset)} after the onset", 0.4))
         if (s := sig.service_evidence(c.files, ctx.services, share)) and s.weight > 0:
             context.append(s)
         score = factor * sum(e.weight for e in specific + context)
@@ -320,7 +400,9 @@ def _revert_evidence(c: Commit, reverts: list[_Revert]) -> list[Evidence]:
         elif r.reverted is None:
             shared = {f.path for f in c.files} & {f.path for f in r.commit.files}
             if shared and sig.classify_file(sorted(shared)[0]) not in ("test", "docs"):
-                out.append(Evidence("revert", f"{_cite(r.commit)} changed {sorted(shared)[0]} again after the onset", 0.4))
+                # a fix to the same file is a hint, not a pointer: busy files get fixes for unrelated reasons
+                out.append(Evidence("fix-after", f"{_cite(r.commit)} changed {sorted(shared)[0]} again after the onset",
+                                    0.25))
     return out[:2]
 
 
@@ -345,7 +427,7 @@ def _deploy_suspects(deploys: list[Deploy], onset: datetime | None, ctx: sig.Inc
         t = sig.timing_weight(d.time, onset)
         dep = sig.deploy_evidence(d, onset, ctx.services, 1)
         ev = [dep, Evidence("timing", f"deploy {sig.deploy_name(d)} ({d.ref or d.origin}) went out "
-                                      f"{sig._duration(onset - d.time)} before the onset", round(t, 3)),
+                                      f"{sig.duration(onset - d.time)} before the onset", round(t, 3)),
               Evidence("deploy", "its commits are unknown, so its code cannot be checked", 0.0)]
         out.append(Suspect(kind="deploy", id=sig.deploy_name(d), score=round(sig.timing_factor(t) * dep.weight, 3),
                            evidence=ev, commit=d.commit, time=d.time, title=d.description))
@@ -389,9 +471,10 @@ def _category(suspects: list[Suspect], blamed: int | None, candidates: list[_Can
 def _markers_from_state_changes(result: AnomalyResult) -> list[Deploy]:
     """Version banners the anomaly stage kept as state changes but did not turn into deploy markers."""
     known = {(d.version, d.commit) for d in result.deploy_markers}
+    seen_lines = {d.ref for d in result.deploy_markers}
     out = []
     for sc in result.state_changes:
-        if sc.time is None:
+        if sc.time is None or f"{sc.path}:{sc.line}" in seen_lines:
             continue
         version, sha = marker_of(sc.text)
         if (version or sha) and (version, sha) not in known:
@@ -403,7 +486,7 @@ def _markers_from_state_changes(result: AnomalyResult) -> list[Deploy]:
 
 # -- without a repository --------------------------------------------------------------------------------------
 def _without_repo(deploys: list[Deploy], onset: datetime | None, ctx: sig.IncidentContext, notes: list[str]) -> Correlation:
-    suspects = sorted(_deploy_suspects(deploys, onset, ctx), key=lambda s: -s.score)
+    suspects = sorted(_deploy_suspects(_production(deploys), onset, ctx), key=lambda s: -s.score)
     verdict = calibrate([s.score for s in suspects], [s.evidence for s in suspects], onset is not None)
     notes.append("No repository given (--repo): deploys are ranked by timing only and no commit is examined.")
     return Correlation(

@@ -2,8 +2,10 @@
 
 Masking makes Drain's job easier (fewer distinct token sequences, so fewer clusters and a shorter tree), but
 every mask that fires on a constant part of a template costs accuracy. So the rules here mask only what is
-variable in any system: addresses, ids, numbers, times, paths, sizes, durations, key=value literals. Words that
-merely contain a digit (`u0`, `x86`, `HTTP/1.1`, `4G`) are left alone; Drain generalises them if they vary.
+variable in any system: addresses, ids, numbers, times, paths, sizes, durations, booleans, quoted values of keys,
+user agents. Words that merely contain a digit (`u0`, `x86`, `HTTP/1.1`, `4G`) are left alone; Drain generalises
+them if they vary. One kind of number is kept in part: an HTTP status keeps its class (`5xx`), because a failure
+and a success are different events. A multi-line event is mined as its first and last unindented lines.
 
 Speed: the rules run vectorised over a whole column in pyarrow's RE2 engine (linear time, no backtracking), and
 rules are joined into a few alternations so that each message is scanned a few times, not once per rule (one
@@ -38,10 +40,26 @@ _HEX_WITH_DIGIT = "|".join(
 
 @dataclass(frozen=True)
 class MaskRule:
-    """A variable shape. The match becomes group 1 + `<*>` + group 2 (groups optional)."""
+    """A variable shape. The match becomes group 1 + `<*>` + group 2 (groups optional), or `replacement`."""
 
     name: str
     pattern: str
+    replacement: str | None = None  # only for a rule alone in its pass
+
+
+# Tokens that name a class of values rather than a value: Drain must never fold them into a wildcard.
+PINNED_TOKENS = frozenset({"1xx", "2xx", "3xx", "4xx", "5xx"})
+
+# Pass 0: an HTTP status keeps its class. `"GET /x HTTP/1.1" 200` and `... 504` are different events to anyone
+# reading an access log (success against gateway timeout), so the status is written `2xx`, `5xx`; so is a
+# status named as such in a message (`HTTP 503 from`, `status=404`, `status code 500`).
+STATUS: tuple[MaskRule, ...] = (
+    MaskRule(
+        "http_status",
+        r'((?:HTTP/\d(?:\.\d)?"? |HTTP |\b[Ss]tatus(?: [Cc]ode)?(?:=|: ?| )))([1-5])\d\d\b',
+        r"\1\2xx",
+    ),
+)
 
 
 # Pass 1: shapes recognised by their own characters. Wider shapes first (a URL holds an IP and a path).
@@ -56,11 +74,13 @@ SHAPES: tuple[MaskRule, ...] = (
     # The name needs a dot or a dash so that `key:123` stays a key and a value.
     MaskRule("host_port", r"\b[A-Za-z][A-Za-z0-9]*(?:[.\-][A-Za-z0-9]+)+(?:/(?:\d{1,3}\.){3}\d{1,3})?:\d{2,5}\b"),
     MaskRule("windows_path", r"\b[A-Za-z]:\\[^\s\"'<>|,;]*"),
+    # Booleans and nulls are values wherever they stand (`setLightsOn(true)`, `canceled false`, `ws=null`).
+    MaskRule("literal", r"\b(?:true|false|True|False|TRUE|FALSE|null|NULL)\b"),
     MaskRule("hex_0x", r"\b0[xX][0-9a-fA-F]+\b"),
     # Identifiers with an underscore-separated number (blk_-123, attempt_1445_0020_m_000004_1, broadcast_9_piece0):
     # variable as a whole.
     MaskRule("id_with_number", r"\b[A-Za-z][A-Za-z0-9]*(?:_[A-Za-z0-9]*)*_-?\d+(?:_[A-Za-z0-9]*)*\b"),
-    MaskRule("size", r"\b\d+(?:\.\d+)? ?(?:[KMGTP]i?B|B|bytes|[KMGT]B/s)\b"),
+    MaskRule("size", r"\b\d+(?:\.\d+)? ?(?:[KMGTP]i?B|B|[KMGT]B/s)\b"),
     MaskRule("duration", r"\b\d+(?:\.\d+)?(?:ns|us|µs|ms|s|sec|secs|min|mins|h|hrs)\b"),
     MaskRule("hex_id", rf"\b(?:{_HEX_WITH_DIGIT})\b"),
 )
@@ -71,29 +91,35 @@ VALUES: tuple[MaskRule, ...] = (
     # a version or an OID, not an address, and is taken whole too (never `<*>.5`).
     MaskRule("ipv4", r"(^|[^\w/.])/?(?:\d{1,3}\.){3}\d{1,3}(?:\.\d+)*(?::\d{1,5})?\b"),
     # Absolute paths as a whole, where a value can begin (a masked piece inside one is swallowed too).
-    MaskRule("unix_path", _START + r"/[A-Za-z0-9._\-~+/%<*>]*[A-Za-z0-9._\-~+%>]"),
+    MaskRule("unix_path", _START + r"/[A-Za-z0-9._\-~+/%<*>?=&#]*[A-Za-z0-9._\-~+%>?=&#]"),
     # Values of key=value pairs that are values in any system: booleans and nulls, dotted or slashed names
     # (`name=com.android.phone`), quoted strings (pass 3). Plain words (`tty=ssh`, `state=RUNNING`) are kept:
     # such enums usually tell events apart.
-    MaskRule("kv_literal", r"([=:]\s?)(?:true|false|True|False|TRUE|FALSE|null|NULL|None|nil)\b"),
-    MaskRule("kv_dotted", r"(=)[A-Za-z_][\w$\-]*[./][^\s,;)\]}\"']*"),
+    MaskRule("kv_literal", r"([=:]\s?)(?:None|nil)\b"),
+    MaskRule("kv_dotted", r"(=\s?)[A-Za-z_][\w$\-]*[./][^\s,;)\]}\"']*"),
     # Numbers (signed, decimal, dotted like versions) standing on their own.
     MaskRule("number", _START + r"[-+]?(?:v\d+(?:\.\d+)+|\d+(?:[.,]\d+)*)\b"),
 )
 
-# Pass 3: quoted values of keys (two groups each: the opening and the closing quote are kept).
+# Pass 3: quoted values (two groups each: the opening and the closing quote are kept): of keys, and quoted
+# product/version strings such as the user agent of an access log.
 QUOTED: tuple[MaskRule, ...] = (
+    MaskRule("quoted_user_agent", r'(")[A-Za-z][\w.\-]*/\d[^"]*(")'),
     MaskRule("kv_double_quoted", r'(=\s?")[^"]*(")'),
     MaskRule("kv_single_quoted", r"(=\s?')[^']*(')"),
 )
 
-PASSES: tuple[tuple[MaskRule, ...], ...] = (SHAPES, VALUES, QUOTED)
+PASSES: tuple[tuple[MaskRule, ...], ...] = (STATUS, SHAPES, VALUES, QUOTED)
+# A pass whose rules cannot match without one of these is skipped for a batch that has none: batches come one
+# source at a time, so a JSON service's batch never pays for the access-log rules. (None: always run.)
+GUARDS: tuple[str | None, ...] = (r"HTTP|[Ss]tatus", None, None, "[\"']")
 
 
 @dataclass(frozen=True)
 class _CompiledPass:
     pattern: str
     replacement: str
+    guard: str | None = None
 
 
 def compile_pass(rules: tuple[MaskRule, ...]) -> _CompiledPass:
@@ -115,10 +141,17 @@ def compile_pass(rules: tuple[MaskRule, ...]) -> _CompiledPass:
         branches.append(f"(?:{rule.pattern})")
     if number > 9:
         raise ValueError(f"a mask pass holds {number} groups; RE2 rewrites reach only 9")
+    if len(rules) == 1 and rules[0].replacement is not None:
+        return _CompiledPass(branches[0], rules[0].replacement)
+    if any(rule.replacement is not None for rule in rules):
+        raise ValueError("a mask rule with its own replacement must be alone in its pass")
     return _CompiledPass("|".join(branches), "".join(leads) + WILDCARD + "".join(trails))
 
 
-_COMPILED = tuple(compile_pass(rules) for rules in PASSES)
+_COMPILED = tuple(
+    _CompiledPass(compiled.pattern, compiled.replacement, guard)
+    for compiled, guard in zip((compile_pass(rules) for rules in PASSES), GUARDS, strict=True)
+)
 
 
 # A multi-line event (a stack trace) is mined as its first line plus its last unindented line: the message and
@@ -130,6 +163,8 @@ _REST_OF_EVENT = r"\n[\s\S]*$"
 
 def event_text(values: pa.Array | pa.ChunkedArray) -> pa.Array | pa.ChunkedArray:
     """The text of each event that templates are mined from (one line, whatever the event spans)."""
+    if not pc.any(pc.match_substring(values, "\n")).as_py():  # the common batch: no multi-line event at all
+        return values
     joined = pc.replace_substring_regex(values, pattern=_FIRST_AND_LAST_UNINDENTED, replacement=r"\1 \2")
     return pc.replace_substring_regex(joined, pattern=_REST_OF_EVENT, replacement="")
 
@@ -138,6 +173,8 @@ def mask_array(values: pa.Array | pa.ChunkedArray) -> pa.Array | pa.ChunkedArray
     """Mask an Arrow string array: a few RE2 passes, linear time per string."""
     out = values
     for compiled in _COMPILED:
+        if compiled.guard is not None and not pc.any(pc.match_substring_regex(out, compiled.guard)).as_py():
+            continue
         out = pc.replace_substring_regex(out, pattern=compiled.pattern, replacement=compiled.replacement)
     return out
 

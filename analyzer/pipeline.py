@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
+from pathlib import Path
 
 from analyzer import __version__
 from analyzer.anomaly import detect_anomalies
@@ -41,9 +42,11 @@ def analyze(paths: Sequence[str], options: AnalyzeOptions | None = None, progres
     report = progress or (lambda stage, n: None)
     miner = _miner(options.state)
 
-    # The healthy period is mined first so that its templates are the ones the incident is compared with.
+    # The healthy period is mined first so that its templates are the ones the incident is compared with. It lies
+    # outside the incident's window by definition, so --since/--until do not apply to it.
+    baseline_parse = replace(options.parse, since=None, until=None)
     baseline_mined = (
-        mine_batches(read_logs(options.baseline, options.parse), miner, lambda n: report("baseline", n))
+        mine_batches(read_logs(options.baseline, baseline_parse), miner, lambda n: report("baseline", n))
         if options.baseline
         else None
     )
@@ -76,7 +79,8 @@ def analyze(paths: Sequence[str], options: AnalyzeOptions | None = None, progres
 
 
 def _miner(state_path: str | None) -> TemplateMiner:
-    if state_path is None:
+    """A fresh miner, or one that starts from templates learned earlier when that file exists."""
+    if state_path is None or not Path(state_path).exists():
         return TemplateMiner()
     from analyzer.template_state import load_state
 

@@ -16,10 +16,17 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 import numpy as np
+import pandas as pd
 
-from analyzer.findings import ServiceScore
+from analyzer.findings import Example, ServiceScore
+from analyzer.onset import IncidentWindow, dates_its_silence
+from analyzer.stages import TemplateInfo
+from analyzer.template_anomalies import ERROR_SEVERITY, TemplateChange
+from analyzer.timeseries import NAT_NS, EventArrays, to_datetime
 
-GENERIC_SUFFIXES = ("-service", "_service", "service", "-svc", "-server", "-srv", "-api", "-app", "-deployment", "-deploy")
+GENERIC_SUFFIXES = (
+    "-service", "_service", "service", "-svc", "-server", "-srv", "-api", "-app", "-deployment", "-deploy",
+)
 POD_HASH = re.compile(r"-[a-z0-9]{6,10}-[a-z0-9]{5}$|-[a-z0-9]{5}$")
 TOKEN = re.compile(r"[a-z0-9][a-z0-9_.-]*[a-z0-9]|[a-z0-9]", re.IGNORECASE)
 URL_HOST = re.compile(r"\b[a-z][a-z0-9+.-]*://(?:[^@/\s]+@)?([a-z0-9_.-]+)(?::(\d{1,5}))?", re.IGNORECASE)
@@ -36,9 +43,44 @@ BLAME_WORDS = re.compile(
 GENERIC_WORDS = frozenset({"api", "app", "web", "www", "http", "https", "service", "server", "svc", "worker", "main",
                            "default", "prod", "production", "staging", "dev", "test", "local", "internal", "backend",
                            "frontend-api", "client", "host", "node", "db"})
+# Data stores and brokers named by their client libraries, errors and ports rather than by the service name.
+PRODUCTS: dict[str, tuple[tuple[str, ...], tuple[int, ...]]] = {
+    "postgres": (("postgres", "postgresql", "pgbouncer", "psycopg", "pg_wal", "pgconnection"), (5432, 6432)),
+    "mysql": (("mysql", "mariadb"), (3306,)),
+    "redis": (("redis", "jedis", "lettuce"), (6379,)),
+    "kafka": (("kafka",), (9092, 9093)),
+    "mongo": (("mongo", "mongodb"), (27017,)),
+    "elasticsearch": (("elasticsearch", "opensearch"), (9200,)),
+    "rabbitmq": (("rabbitmq", "amqp"), (5672,)),
+    "zookeeper": (("zookeeper",), (2181,)),
+    "memcached": (("memcached",), (11211,)),
+    "cassandra": (("cassandra",), (9042,)),
+}
+PORT = re.compile(r"(?::|\bport\s*[:=]?\s*)(\d{2,5})\b", re.IGNORECASE)
+# A caller's error about reaching something else, whether or not it says what: not its own fault.
+CONNECTIVITY = re.compile(
+    r"connection (?:refused|reset|closed|failed|timed out|aborted|error)|connect(?:ion)? timed? ?out|time[ds]?[ -]?out|"
+    r"unreachable|unavailable|no route to host|(?:could not|cannot|can't|unable to|failed to) (?:connect|reach|open "
+    r"connection|contact)|broken pipe|\b50[234]\b|bad gateway|circuit ?breaker|too many connections|"
+    r"connection pool|pool exhausted|name or service not known|unknown host|dns",
+    re.IGNORECASE,
+)
+SOURCE_FILE = re.compile(r"\.(?:java|kt|scala|groovy|py|go|rs|rb|js|ts|cs|cpp|cc|c|h|php|swift|ex|exs|erl)$")  # frames
+# Severity words are in every other error line; a "service" by that name (a misread header) is never blamed.
+LEVEL_WORDS = frozenset({"trace", "debug", "info", "notice", "log", "warn", "warning", "error", "err", "fatal", "panic",
+                         "critical", "crit", "alert", "emerg", "severe", "detail", "hint", "statement", "context"})
 LOCAL_HOSTS = frozenset({"localhost", "127.0.0.1", "0.0.0.0", "::1"})
 
 WEIGHT_EARLY, WEIGHT_BLAMED, WEIGHT_OWN, WEIGHT_DROP, WEIGHT_COMPLAINER = 0.30, 0.30, 0.25, 0.15, 0.20
+
+
+@dataclass
+class Complaint:
+    """Whom a message complains about."""
+
+    services: dict[str, float] = field(default_factory=dict)  # service -> strength (1 with words of complaint)
+    external: dict[str, float] = field(default_factory=dict)  # host[:port] that is no service here -> strength
+    about_dependency: bool = False  # a failure to reach something, named or not
 
 
 @dataclass
@@ -54,6 +96,7 @@ class ServiceActivity:
     blame_examples: dict[str, str] = field(default_factory=dict)  # service -> a template that names it
     external: dict[str, float] = field(default_factory=dict)  # hosts it complains about that log nothing here
     dropped: list[str] = field(default_factory=list)  # steady templates of its own that went quiet
+    unnamed: float = 0.0  # weight of its complaints about reaching a dependency it does not name
 
 
 def service_aliases(names: list[str]) -> dict[str, str]:
@@ -64,7 +107,14 @@ def service_aliases(names: list[str]) -> dict[str, str]:
     for name in names:
         for alias in _aliases_of(name.lower(), prefix):
             candidates.setdefault(alias, set()).add(name)
-    return {alias: next(iter(owners)) for alias, owners in candidates.items() if len(owners) == 1}
+    aliases = {alias: next(iter(owners)) for alias, owners in candidates.items() if len(owners) == 1}
+    for product, (words, ports) in PRODUCTS.items():
+        owners = {n for n in names if any(w in n.lower() for w in (product, *words))}
+        if len(owners) == 1:
+            owner = next(iter(owners))
+            for key in (*words, product, *(f"port:{p}" for p in ports)):
+                aliases.setdefault(key, owner)
+    return aliases
 
 
 def _aliases_of(name: str, prefix: str) -> set[str]:
@@ -76,7 +126,7 @@ def _aliases_of(name: str, prefix: str) -> set[str]:
         for suffix in GENERIC_SUFFIXES:
             if stem.endswith(suffix) and len(stem) - len(suffix) >= 3:
                 out.add(stem[: -len(suffix)].rstrip("-_."))
-    return {a for a in out if len(a) >= 2 and (a == name or a not in GENERIC_WORDS)}
+    return {a for a in out if len(a) >= 2 and (a == name or a not in GENERIC_WORDS) and a not in LEVEL_WORDS}
 
 
 def _shared_prefix(names: list[str]) -> str:
@@ -90,31 +140,44 @@ def _shared_prefix(names: list[str]) -> str:
     return prefix if all(n.startswith(prefix) for n in names) else ""
 
 
-def blame_targets(text: str, aliases: dict[str, str], own: str) -> tuple[dict[str, float], dict[str, float]]:
-    """Services (and outside hosts) a message complains about: {service: strength}, {host: strength}.
+def blame_targets(text: str, aliases: dict[str, str], own: str) -> Complaint:
+    """Services (and outside hosts) a message complains about.
 
     A named service counts fully when the message also has a word of complaint, half when it is a bare mention.
+    Data stores count when named by product, client library or well-known port ("org.postgresql...", ":6379").
     Hosts in URLs or host:port that match no service are outside dependencies."""
     strength = 1.0 if BLAME_WORDS.search(text) else 0.5
-    services: dict[str, float] = {}
-    for match in TOKEN.finditer(text):
-        if _in_url_path(text, match.start()):
+    complaint = Complaint(about_dependency=bool(CONNECTIVITY.search(text)))
+    lowered = text.lower()
+    for match in TOKEN.finditer(lowered):
+        if _in_url_path(lowered, match.start()):
             continue
-        token = match.group(0)
-        for candidate in _token_forms(token.lower()):
+        for candidate in _token_forms(match.group(0)):
             target = aliases.get(candidate)
             if target and target != own:
-                services[target] = max(services.get(target, 0.0), strength)
+                complaint.services[target] = max(complaint.services.get(target, 0.0), strength)
                 break
-    external: dict[str, float] = {}
+    for key, target in aliases.items():
+        if target == own or target in complaint.services:
+            continue
+        if key.startswith("port:") and any(int(p) == int(key[5:]) for p in PORT.findall(lowered)):
+            complaint.services[target] = strength
+        elif _is_product_word(key) and key in lowered:
+            complaint.services[target] = strength
     for host, port in [*URL_HOST.findall(text), *HOST_PORT.findall(text)]:
         host = host.lower()
         if host in LOCAL_HOSTS or any(aliases.get(c) for c in _token_forms(host)):
             continue
-        if re.fullmatch(r"[\d.]+", host) or not port and "." not in host:
+        if port and aliases.get(f"port:{int(port)}"):
             continue
-        external[f"{host}:{port}" if port else host] = strength
-    return services, external
+        if re.fullmatch(r"[\d.]+", host) or not port and "." not in host or SOURCE_FILE.search(host):
+            continue
+        complaint.external[f"{host}:{port}" if port else host] = strength
+    return complaint
+
+
+def _is_product_word(key: str) -> bool:
+    return any(key == product or key in words for product, (words, _) in PRODUCTS.items())
 
 
 def _in_url_path(text: str, start: int) -> bool:
@@ -143,7 +206,7 @@ def rank_services(
         early = _earliness(activity.onset, earliest, skew_seconds, spread_seconds)
         own_evidence = sum(w for _, w in activity.own)
         own = 1.0 - math.exp(-own_evidence / 1.5)
-        complaints = sum(activity.blames.values())
+        complaints = sum(activity.blames.values()) + activity.unnamed
         complainer = complaints / (complaints + own_evidence) if complaints else 0.0
         dropped = 1.0 if activity.dropped else 0.0
         score = (
@@ -254,3 +317,123 @@ def _duration(seconds: float) -> str:
     if seconds < 7200:
         return f"{seconds / 60:.0f} min"
     return f"{seconds / 3600:.1f} h"
+
+
+# ---------------------------------------------------------------- what each service did, from the event table
+
+
+def texts_by_service(table: EventArrays, templates: dict[int, TemplateInfo]) -> dict[tuple[int, str], list[Example]]:
+    """(template id, service) -> examples from that service, via the path each example was read from."""
+    pairs = pd.DataFrame({"p": table.path, "s": table.service}).drop_duplicates("p")
+    service_of = {str(table.path_names[p]): str(table.service_names[s]) for p, s in zip(pairs["p"], pairs["s"])}
+    out: dict[tuple[int, str], list[Example]] = {}
+    for tid, info in templates.items():
+        for example in [*info.examples, *info.recent]:
+            service = service_of.get(example.path)
+            if service is not None:
+                out.setdefault((tid, service), []).append(example)
+    return out
+
+
+def collect_activities(
+    table: EventArrays,
+    base: EventArrays | None,
+    ids: pd.Index,
+    severity: np.ndarray,
+    templates: dict[int, TemplateInfo],
+    changes: list[TemplateChange],
+    firsts: dict[int, int],
+    services_of: dict[str, dict[int, dict[str, int]]],
+    texts: dict[tuple[int, str], list[Example]],
+    aliases: dict[str, str],
+    names: list[str],
+    inside: np.ndarray,
+    window: IncidentWindow,
+) -> list[ServiceActivity]:
+    """What each service did around the incident: error counts before and during it, its first anomalous event,
+    its own anomalous errors, its complaints about others (named or not) and its steady messages that stopped."""
+    activities = {name: ServiceActivity(name=name) for name in names}
+    before = (table.ns != NAT_NS) & (table.ns < window.onset_ns)
+    for name, n in errors_per_service(table, inside & table.is_error).items():
+        activities[name].errors_incident = n
+    if base is not None:
+        base_errors = errors_per_service(base, base.is_error)
+    else:
+        base_errors = errors_per_service(table, before & table.is_error)
+    for name, n in base_errors.items():
+        if name in activities:
+            activities[name].errors_baseline = n
+
+    first_by_service = _first_by_service(table, inside, [c.column for c in changes if c.kind != "drop"])
+    for change in changes:
+        tid = int(ids[change.column])
+        text = templates[tid].text if tid in templates else f"template {tid}"
+        if change.kind == "drop":
+            precise = dates_its_silence(table, change.column, window.onset_ns)
+            for service in services_of["baseline"].get(change.column, {}):
+                if service in activities:
+                    activities[service].dropped.append(text)
+                    if precise:
+                        _earliest(activities[service], firsts.get(change.column))
+            continue
+        if severity[change.column] < ERROR_SEVERITY:
+            continue
+        evidence = severity[change.column] * min(1.0, change.surprise / 5.0)
+        for service in services_of["incident"].get(change.column, {}):
+            activity = activities[service]
+            _earliest(activity, first_by_service.get((change.column, service)))
+            complaint = _complaints(tid, service, text, texts, aliases)
+            for target, strength in complaint.services.items():
+                activity.blames[target] = activity.blames.get(target, 0.0) + strength * evidence
+                activity.blame_examples.setdefault(target, text)
+            for host, strength in complaint.external.items():
+                activity.external[host] = activity.external.get(host, 0.0) + strength * evidence
+            if not complaint.services and (complaint.external or complaint.about_dependency):
+                activity.unnamed += evidence
+            elif not complaint.services:
+                activity.own.append((text, evidence))
+    return [activities[name] for name in names]
+
+
+def errors_per_service(table: EventArrays, mask: np.ndarray) -> dict[str, int]:
+    counts = np.bincount(table.service[mask], minlength=len(table.service_names))
+    return {str(table.service_names[i]): int(n) for i, n in enumerate(counts) if n}
+
+
+def _first_by_service(table: EventArrays, inside: np.ndarray, columns: list[int]) -> dict[tuple[int, str], int]:
+    if not columns:
+        return {}
+    mask = inside & np.isin(table.codes, columns) & (table.ns != NAT_NS)
+    frame = pd.DataFrame({"c": table.codes[mask], "s": table.service[mask], "t": table.ns[mask]})
+    firsts = frame.groupby(["c", "s"])["t"].min()
+    return {(int(c), str(table.service_names[s])): int(t) for (c, s), t in firsts.items()}
+
+
+def _earliest(activity: ServiceActivity, ns: int | None) -> None:
+    if ns is None:
+        return
+    when = to_datetime(ns)
+    if activity.onset is None or when < activity.onset:
+        activity.onset = when
+
+
+def _complaints(tid, service, text, texts, aliases) -> Complaint:
+    """Who the template complains about, read in the service's own examples (the template text may mask names;
+    of a stack trace the first line and the last ones, where the final exception and its "Caused by" are)."""
+    merged = Complaint()
+    for candidate in [text, *(e.text for e in texts.get((tid, service), []))]:
+        found = blame_targets(_telling_lines(candidate), aliases, service)
+        for k, v in found.services.items():
+            merged.services[k] = max(merged.services.get(k, 0.0), v)
+        for k, v in found.external.items():
+            merged.external[k] = max(merged.external.get(k, 0.0), v)
+        merged.about_dependency |= found.about_dependency
+    return merged
+
+
+def _telling_lines(text: str) -> str:
+    lines = text.strip().splitlines()
+    if len(lines) <= 4:
+        return " ".join(lines)
+    caused = [line for line in lines if "caused by" in line.lower()]
+    return " ".join([lines[0], *caused[-2:], *lines[-3:]])

@@ -35,15 +35,23 @@ KINDS: tuple[tuple[str, re.Pattern[str]], ...] = (
                                  r"reload(?:ed|ing)?\b.{0,30}\bconfig|config(?:uration)? (?:changed|updated|applied)|"
                                  r"\bsighup\b", re.I)),
     ("version", re.compile(r"\b(?:version|release|build|revision|commit|git[-_ ]?sha)\b.{0,20}?"
-                           r"(?:v?\d+\.\d+[\w.+-]*|[0-9a-f]{7,40}\b)|\bv\d+\.\d+\.\d+\b|\bdeploy(?:ed|ing|ment)\b", re.I)),
+                           r"(?:v?\d+\.\d+[\w.+-]*|[0-9a-f]{7,40}\b)|\bv\d+\.\d+\.\d+\b|"
+                           r"\bdeploy(?:ed|ing|ment)\b", re.I)),
     ("restart", re.compile(r"\b(?:starting|started|restart(?:ing|ed)?|shutting down|shutdown|stopping|stopped|"
                            r"booting|booted|reboot(?:ing|ed)?|terminat(?:ing|ed)|exited with|exit code)\b|"
                            r"\bsig(?:term|kill|int)\b|back-?off restarting|crashloopbackoff|"
                            r"ready to accept connections|listening on", re.I)),
 )
 VERSION = re.compile(r"\bv?(\d+\.\d+(?:\.\d+)?(?:[-+][\w.]+)?)\b")
-VERSION_HINT = re.compile(r"\b(?:version|release|build|tag|image)\b\s*[:=]?\s*(v?\d+\.\d+[\w.+-]*)|\b(v\d+\.\d+(?:\.\d+)?[\w.+-]*)", re.I)
-COMMIT = re.compile(r"\b(?:commit|sha|rev(?:ision)?|git[-_ ]?sha|build)\b\s*[:=#]?\s*([0-9a-f]{7,40})\b", re.I)
+VERSION_HINT = re.compile(
+    r"\b(?:version|release|build|tag|image)\b\s*[:=]?\s*(v?\d+\.\d+[\w.+-]*)|\b(v\d+\.\d+(?:\.\d+)?[\w.+-]*)", re.I
+)
+COMMIT = re.compile(
+    r"\b(?:commit|sha1?|rev(?:ision)?|git(?:[-_ ]?(?:sha|commit|rev))?|build)\b\s*[:=#@]?\s*\(?([0-9a-f]{7,40})\b", re.I
+)
+
+START_WORDS = re.compile(r"\b(?:starting|started|booting|launching|initiali[sz]ing)\b", re.I)
+BANNER_VERSION = re.compile(r"(?<![/\w.:=-])(\d+\.\d+\.\d+(?:[-+][\w.]+)?)(?![\w.])")
 
 MAX_PER_TEMPLATE_EVENTS = 20  # a "state change" template logged more often than this is routine chatter
 MAX_STATE_CHANGES = 50
@@ -69,6 +77,10 @@ def version_and_commit(text: str) -> tuple[str | None, str | None]:
     commit = commit_match.group(1) if commit_match and re.search(r"\d", commit_match.group(1)) else None
     hint = VERSION_HINT.search(text)
     version = (hint.group(1) or hint.group(2)) if hint else None
+    if version is None and START_WORDS.search(text):
+        # "inventory-service 1.8.3 starting": a bare x.y.z in a start banner, not a library's "Tomcat/10.1.19".
+        bare = BANNER_VERSION.search(text)
+        version = bare.group(1) if bare else None
     return version, commit
 
 
@@ -86,7 +98,8 @@ def find_state_changes(
     counts = rows["template_id"].value_counts()
     rare = rows["template_id"].map(counts).le(MAX_PER_TEMPLATE_EVENTS).to_numpy()
     # A frequent template is routine; only its first line per service can still mark a deploy.
-    first = ~rows.sort_values("time", kind="stable").duplicated(["service", "template_id"]).reindex(rows.index).to_numpy()
+    in_time_order = rows.sort_values("time", kind="stable")
+    first = ~in_time_order.duplicated(["service", "template_id"]).reindex(rows.index).to_numpy()
     rows = rows[rare | first]
     ns = time_ns(rows["time"])
     texts = _example_texts(templates, kinds)
@@ -108,7 +121,8 @@ def find_state_changes(
         rare = counts.get(tid, 0) <= MAX_PER_TEMPLATE_EVENTS
         inside = window is None or (ns[i] != NAT_NS and window[0] <= ns[i] <= window[1])
         if rare and inside and len(changes) < MAX_STATE_CHANGES:
-            changes.append(StateChange(time=when, service=service, kind=kinds[tid], text=_short(text),
+            # The line itself tells more than its template, whose telling words (a version) may be masked.
+            changes.append(StateChange(time=when, service=service, kind=classify(text) or kinds[tid], text=_short(text),
                                        path=path, line=line))
     return StateChangeResult(changes, list(deploys.values()))
 

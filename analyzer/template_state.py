@@ -19,7 +19,7 @@ if TYPE_CHECKING:
     from analyzer.templates import TemplateMiner
 
 FORMAT = "logrca-template-state"
-VERSION = 1
+VERSION = 2  # 2: the memo holds digests of messages, not their text
 
 
 def miner_to_state(miner: "TemplateMiner") -> dict:
@@ -35,7 +35,7 @@ def miner_to_state(miner: "TemplateMiner") -> dict:
          "shortest": c.shortest, "count": c.count}
         for c in miner._clusters
     ]
-    memo = [[key, masked, pid] for (key, masked), pid in miner._memo.items()]
+    memo = [[digest, pid] for digest, pid in miner._memo.items()]
     return {"format": FORMAT, "version": VERSION, "drains": drains, "clusters": clusters, "memo": memo}
 
 
@@ -67,10 +67,10 @@ def restore_into(miner: "TemplateMiner", state: dict) -> None:
                 raise ValueError(f"cluster {i} names a Drain cluster the state does not hold")
             miner._clusters.append(info)
             miner._by_drain_id[(info.key, info.drain_id)] = i
-        for key, masked, pid in state["memo"]:
+        for digest, pid in state["memo"]:
             if not 0 <= int(pid) < len(miner._clusters):
                 raise ValueError(f"memo entry points at unknown cluster {pid}")
-            miner._memo[(str(key), str(masked))] = int(pid)
+            miner._memo[int(digest)] = int(pid)
     except (KeyError, TypeError, ValueError, AttributeError) as exc:
         raise UserError(f"The template state file is damaged ({exc}); learn the templates again.") from None
 

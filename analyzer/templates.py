@@ -11,10 +11,14 @@ Why it is shaped like this:
 - Drain scores a masked `<*>` in the message against a `<*>` in the template as a match: the masks are evidence
   that both hold a variable there (stock Drain counts it as a mismatch, which splits messages that are mostly
   masked values).
+- `finish` post-processes (template_postprocess): templates that Drain split over an unmasked variable are merged
+  back, each wildcard is narrowed to the variable part of its token (`uid=<*>`), and templates equal once runs of
+  wildcards are folded become one. Final ids are numbered by first appearance, so the same input gives the same ids.
 """
 
 from __future__ import annotations
 
+import hashlib
 import operator
 import os
 from dataclasses import dataclass, field
@@ -23,16 +27,15 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
-from drain3.drain import Drain, LogCluster, Node
+from drain3.drain import Drain, LogCluster
 
-from analyzer.masking import WILDCARD, event_text, mask_array
+from analyzer.masking import PINNED_TOKENS, WILDCARD, event_text, mask_array
 from analyzer.template_postprocess import merge_compatible, merge_equal_templates, refine_template
 
-STATE_FORMAT = "logrca-template-state"
-STATE_VERSION = 1
-
-# Drain settings chosen once for every system (no per-dataset tuning): depth 4 is Drain's published default;
-# a similarity of 0.5 is where, with the masks above, over-merging and splitting balance on unrelated systems.
+# Drain settings chosen once for every system (no per-dataset tuning): depth 4 is Drain's published default.
+# Similarity 0.75 (three tokens in four agree, masked values counting as agreement) sits mid-plateau on Loghub:
+# 0.72-0.78 give the same groups; below 0.7 unrelated events merge, above 0.8 events split on one unmasked word.
+# Splits from unmasked variables are mended afterwards by template_postprocess.merge_compatible.
 DRAIN_DEPTH = 4
 DRAIN_SIM_TH = 0.75
 DRAIN_MAX_CHILDREN = 100
@@ -49,6 +52,8 @@ class _MaskAwareDrain(Drain):
     def get_seq_distance(self, seq1, seq2, include_params):
         if not seq1:
             return 1.0, 0
+        if not (PINNED_TOKENS.isdisjoint(seq2) and PINNED_TOKENS.isdisjoint(seq1)) and not _pins_agree(seq1, seq2):
+            return 0.0, seq1.count(WILDCARD)  # a 5xx never joins a 2xx, however alike the rest
         sim_tokens = sum(map(operator.eq, seq1, seq2))
         param_count = seq1.count(WILDCARD)
         if include_params:  # only Drain's `match()` asks; wildcards then agree with anything
@@ -73,6 +78,10 @@ class _MaskAwareDrain(Drain):
             return cluster, False
         cluster.log_template_tokens = widened
         return cluster, True
+
+
+def _pins_agree(template, tokens) -> bool:
+    return all(a == b for a, b in zip(template, tokens) if a in PINNED_TOKENS or b in PINNED_TOKENS)
 
 
 def _new_drain() -> _MaskAwareDrain:
@@ -114,7 +123,9 @@ class TemplateMiner:
         self._drains: dict[str, _MaskAwareDrain] = {}
         self._clusters: list[_Cluster] = []  # indexed by provisional id
         self._by_drain_id: dict[tuple[str, int], int] = {}
-        self._memo: dict[tuple[str, str], int] = {}  # (key, masked message) -> provisional id
+        # memo_key(key, masked message) -> provisional id. A 64-bit digest rather than the text: half the memory,
+        # and no message text in a saved state (a collision needs ~4e9 distinct messages to become likely).
+        self._memo: dict[int, int] = {}
         self._wildcards: dict[int, list[int]] = {}  # provisional id -> wildcard positions of its template (a cache)
         if state is not None:
             from analyzer.template_state import restore_into
@@ -140,10 +151,11 @@ class TemplateMiner:
         pair_codes, pair_uniques = pd.factorize(key_codes * n_masked + line_masked, use_na_sentinel=False)
         # Distinct pairs in order of first appearance: the order Drain would have seen them line by line.
         masked_texts = masked_uniques.to_pylist()
+        pairs = pair_uniques.tolist()
         pair_ids = np.fromiter(
-            (self._assign(key_names[pair // n_masked], masked_texts[pair % n_masked]) for pair in pair_uniques.tolist()),
+            (self._assign(key_names[pair // n_masked], masked_texts[pair % n_masked]) for pair in pairs),
             dtype=np.int64,
-            count=len(pair_uniques),
+            count=len(pairs),
         )
         provisional = pair_ids[pair_codes]
         counts = np.bincount(provisional, minlength=len(self._clusters))
@@ -152,7 +164,7 @@ class TemplateMiner:
         return provisional
 
     def _assign(self, key: str, masked: str) -> int:
-        memo_key = (key, masked)
+        memo_key = memo_key_of(key, masked)
         pid = self._memo.get(memo_key)
         if pid is not None:
             return pid
@@ -175,7 +187,7 @@ class TemplateMiner:
         _widen_affixes(self._clusters[pid], tokens, wild)
         return self._remember(memo_key, pid)
 
-    def _remember(self, memo_key: tuple[str, str], pid: int) -> int:
+    def _remember(self, memo_key: int, pid: int) -> int:
         self._memo[memo_key] = pid
         return pid
 
@@ -219,6 +231,13 @@ class TemplateMiner:
         return cls(state)
 
 
+def memo_key_of(key: str, masked: str) -> int:
+    """A stable 64-bit digest of (source key, masked message): the same in every process, unlike hash()."""
+    digest = hashlib.blake2b(key.encode("utf-8", "surrogatepass") + b"\0" + masked.encode("utf-8", "surrogatepass"),
+                             digest_size=8).digest()
+    return int.from_bytes(digest, "little", signed=True)
+
+
 def mining_text(messages: pd.Series) -> pd.Series:
     """What Drain is fed for each message: its event text, masked (same index and order)."""
     values = pa.array(messages.astype("str").fillna(""), type=pa.large_string())
@@ -227,6 +246,8 @@ def mining_text(messages: pd.Series) -> pd.Series:
 
 def _encode(values) -> tuple[np.ndarray, pa.Array]:
     """Codes (int64, in order of first appearance) and the distinct strings, via Arrow's hash encoder."""
+    if isinstance(values, pd.Series) and values.dtype == object:  # mixed Python objects: text of each, None kept
+        values = values.astype("str")
     array = values if isinstance(values, (pa.Array, pa.ChunkedArray)) else pa.array(values, from_pandas=True)
     if isinstance(array, pa.ChunkedArray):
         array = array.combine_chunks()
@@ -263,4 +284,4 @@ def _common_suffix(a: str, b: str) -> str:
     return a[len(a) - n :] if n else ""
 
 
-__all__ = ["TemplateMiner", "TemplateSet", "LogCluster", "Node"]
+__all__ = ["TemplateMiner", "TemplateSet", "mining_text"]

@@ -12,10 +12,13 @@ from datetime import datetime
 import numpy as np
 import pandas as pd
 
+from analyzer.findings import SeriesPoint
+from parsers.records import ERROR_LEVELS
+
 # Bucket widths a reader can think in; the chosen one gives roughly TARGET_BUCKETS buckets over the logs' span,
 # so a few minutes of logs get second-wide buckets and a day gets quarter hours.
 NICE_SECONDS = (1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 10800, 21600, 43200, 86400)
-TARGET_BUCKETS = 120
+TARGET_BUCKETS = 240
 NAT_NS = np.iinfo(np.int64).min
 
 
@@ -105,3 +108,83 @@ def dispersion(matrix: np.ndarray, shifts: int = 2) -> np.ndarray:
     with np.errstate(divide="ignore", invalid="ignore"):
         phi = squared.mean(axis=0) / 2.0 / mean
     return np.where(np.isfinite(phi), np.maximum(phi, 1.0), 1.0)
+
+
+@dataclass
+class EventArrays:
+    """The event table reduced to arrays the scoring works on (codes, not strings: ten million rows)."""
+
+    events: pd.DataFrame
+    ns: np.ndarray  # event time, int64 ns (NAT_NS when unknown)
+    codes: np.ndarray  # template column per event
+    level: np.ndarray  # index into level_names per event
+    level_names: list[str]  # upper case; "" unknown
+    service: np.ndarray  # index into service_names per event
+    service_names: np.ndarray  # object array of str
+    path: np.ndarray
+    path_names: np.ndarray
+    is_error: np.ndarray | None = None
+
+    def flag_errors(self, severity: np.ndarray) -> None:
+        error_level = np.array([n in ERROR_LEVELS for n in self.level_names], dtype=bool)[self.level]
+        unknown_level = np.array([n == "" for n in self.level_names], dtype=bool)[self.level]
+        # A line without a level is an error when its template reads like one.
+        self.is_error = error_level | (unknown_level & (severity[self.codes] >= 0.8))
+
+    def services_present(self) -> list[str]:
+        return sorted(str(n) for n in self.service_names[np.unique(self.service)])
+
+
+def event_arrays(frame: pd.DataFrame, ids: pd.Index) -> EventArrays:
+    """The columns as codes; `ids` gives each template id its column (get_indexer order)."""
+    frame = frame.reset_index(drop=True)
+    codes = ids.get_indexer(frame["template_id"].to_numpy(dtype=np.int64))
+    level, level_names = _categorical(frame["level"])
+    service, service_names = _categorical(frame["service"])
+    path, path_names = _categorical(frame["path"])
+    return EventArrays(events=frame, ns=time_ns(frame["time"]), codes=codes, level=level,
+                  level_names=[str(n).upper() for n in level_names], service=service, service_names=service_names,
+                  path=path, path_names=path_names)
+
+
+def majority_levels(tables: list[EventArrays | None], n_codes: int) -> list[str]:
+    """The most common known level of each template's events ("" when none of its events had one)."""
+    names = sorted({n for t in tables if t is not None for n in t.level_names if n})
+    if not names:
+        return [""] * n_codes
+    counts = np.zeros((n_codes, len(names)), dtype=np.int64)
+    for t in tables:
+        if t is None:
+            continue
+        index = np.array([names.index(n) if n else -1 for n in t.level_names])[t.level]
+        known = index >= 0
+        counts += count_matrix(t.codes[known], index[known], n_codes, len(names))
+    best = counts.argmax(axis=1)
+    return [names[b] if counts[k, b] else "" for k, b in enumerate(best)]
+
+
+def _categorical(column: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """Codes per row and the names they stand for (missing values become "")."""
+    cat = column if isinstance(column.dtype, pd.CategoricalDtype) else column.astype("category")
+    codes = cat.cat.codes.to_numpy().astype(np.int64)
+    names = np.array([str(c) for c in cat.cat.categories] + [""], dtype=object)
+    return np.where(codes < 0, len(names) - 1, codes), names
+
+
+def series_points(table: EventArrays, buckets: Buckets, anomalous: list[int]) -> list[SeriesPoint]:
+    """Events, errors and events of anomalous templates per bucket and service, for the chart."""
+    bucket = buckets.assign(table.ns)
+    service_codes, names = table.service, table.service_names
+    n = len(names)
+    events = count_matrix(bucket, service_codes, buckets.count, n)
+    errors = count_matrix(np.where(table.is_error, bucket, -1), service_codes, buckets.count, n)
+    flagged = np.isin(table.codes, anomalous)
+    anomalous_counts = count_matrix(np.where(flagged, bucket, -1), service_codes, buckets.count, n)
+    present = [s for s in range(n) if events[:, s].any()]
+    points = []
+    for b in range(buckets.count):
+        when = buckets.start(b)
+        for s in present:
+            points.append(SeriesPoint(time=when, service=str(names[s]), events=int(events[b, s]),
+                                      errors=int(errors[b, s]), anomalous=int(anomalous_counts[b, s])))
+    return points

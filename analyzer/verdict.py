@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
 from analyzer.findings import (
@@ -17,14 +18,22 @@ from analyzer.findings import (
     TimelineEntry,
 )
 from analyzer.stages import AnomalyResult, Correlation
+from analyzer.state_changes import classify
 from parsers.records import Deploy, SourceStats
 
 TIMELINE_ANOMALIES = 5  # first appearances of the top anomalies put on the timeline
 TIMELINE_SUSPECTS = 3
 DEPLOY_LOOKBACK = timedelta(hours=24)  # deploys older than this before the onset are history, not timeline
 STATE_CHANGE_GAP = timedelta(minutes=2)  # state changes of one service closer than this are one event (a restart)
+# Rows at the same instant read in causal order: the last healthy moment, then the onset, then what it showed.
+KIND_ORDER = {k: i for i, k in enumerate(("baseline", "commit", "deploy", "state-change", "onset", "anomaly", "peak", "revert", "recovery"))}
 BANNER_SLACK = timedelta(minutes=30)  # a version banner this close to a recorded deploy of that version is that deploy
 ORIGIN_RANK = {"file": 0, "log": 1, "tag": 2}
+# State-change kinds that are failures of the platform rather than of the code, and the category they give.
+INFRA_KINDS = {"disk": "infrastructure", "oom": "capacity"}
+INFRA_WORDS = {"disk": "a full disk", "oom": "memory exhaustion (OOM)"}
+INFRA_BEFORE = timedelta(minutes=30)  # a full disk can precede the first error by a while (writes fail, then retries)
+INFRA_AFTER = timedelta(minutes=5)  # clocks and log buffering put the cause's own line a little after the onset
 ORIGIN_WORDS = {"file": "deploy record", "log": "seen in the logs", "tag": "release tag"}
 
 
@@ -37,16 +46,16 @@ def build_findings(
     generated_at: datetime | None = None,
 ) -> Findings:
     no_incident = result.incident.start is None and not result.anomalies
-    confidence = "none" if no_incident else correlation.confidence
-    blamed = None if no_incident else correlation.blamed
+    infrastructure = None if no_incident else infrastructure_signal(result)
+    blamed, confidence, overruled = _blame(correlation, no_incident, infrastructure)
     origin = result.services[0].name if result.services and not no_incident else None
     root_cause = RootCause(
-        summary=summarize(result, correlation, blamed, confidence, origin),
+        summary=summarize(result, correlation, blamed, confidence, origin, infrastructure),
         confidence=confidence,
         suspect=blamed,
         service=origin,
-        category=_category(result, correlation, blamed, no_incident),
-        ruled_out=list(result.ruled_out) + list(correlation.ruled_out),
+        category=_category(result, correlation, blamed, no_incident, infrastructure),
+        ruled_out=list(result.ruled_out) + list(correlation.ruled_out) + overruled,
     )
     return Findings(
         tool_version=version,
@@ -65,8 +74,62 @@ def build_findings(
     )
 
 
+@dataclass
+class InfrastructureSignal:
+    """A capacity or infrastructure failure the logs state outright (a full disk, an OOM kill) near the onset."""
+
+    time: datetime | None
+    service: str
+    kind: str
+    text: str
+    ref: str | None
+
+
+def infrastructure_signal(result: AnomalyResult) -> InfrastructureSignal | None:
+    """The earliest full disk or OOM kill from INFRA_BEFORE the onset to INFRA_AFTER it, from the state changes
+    and the anomalous templates. Such a line explains an incident better than a change that merely shares words."""
+    start = result.incident.start
+    found: list[InfrastructureSignal] = []
+    for change in result.state_changes:
+        if change.kind in INFRA_KINDS and _near_onset(change.time, start):
+            found.append(InfrastructureSignal(change.time, change.service, change.kind, change.text, f"{change.path}:{change.line}"))
+    # Every anomaly, not just the top ones: a lone PANIC line ranks below the cascade of errors it caused.
+    for anomaly in result.anomalies:
+        kind = classify(anomaly.template) or next((classify(e.text) for e in anomaly.examples if classify(e.text)), None)
+        if kind in INFRA_KINDS and anomaly.kind != "drop" and _near_onset(anomaly.first_seen, start):
+            ref = f"{anomaly.examples[0].path}:{anomaly.examples[0].line}" if anomaly.examples else None
+            text = anomaly.examples[0].text if anomaly.examples else anomaly.template
+            found.append(InfrastructureSignal(anomaly.first_seen, ", ".join(anomaly.services[:2]) or "?", kind, text, ref))
+    if not found:
+        return None
+    return min(found, key=lambda f: (f.time is None, f.time or datetime.max.replace(tzinfo=timezone.utc)))
+
+
+def _near_onset(when: datetime | None, start: datetime | None) -> bool:
+    if when is None or start is None:
+        return start is None
+    return start - INFRA_BEFORE <= when <= start + INFRA_AFTER
+
+
+def _blame(correlation: Correlation, no_incident: bool, infrastructure: InfrastructureSignal | None) -> tuple[int | None, str, list[str]]:
+    """Which suspect the verdict blames, how sure it is, and what it overruled (in words)."""
+    if no_incident:
+        return None, "none", []
+    if correlation.blamed is not None and correlation.confidence == "low" and infrastructure is not None:
+        suspect = correlation.suspects[correlation.blamed]
+        why = (f"{_describe_suspect(suspect)} was the closest change, but only with low confidence, and the logs state "
+               f"an infrastructure failure outright ({INFRA_WORDS[infrastructure.kind]} on {infrastructure.service}: “{_short(infrastructure.text)}”).")
+        return None, "none", [why]
+    return correlation.blamed, correlation.confidence, []
+
+
 def summarize(
-    result: AnomalyResult, correlation: Correlation, blamed: int | None, confidence: str, origin: str | None
+    result: AnomalyResult,
+    correlation: Correlation,
+    blamed: int | None,
+    confidence: str,
+    origin: str | None,
+    infrastructure: InfrastructureSignal | None = None,
 ) -> str:
     """Two or three sentences: what broke, since when, the likely cause and how sure."""
     incident = result.incident
@@ -75,19 +138,29 @@ def summarize(
     what = _what_broke(result.anomalies, origin)
     when = f" from {_hhmm(incident.start)}" if incident.start else " (the logs carry no timestamps, so when is unknown)"
     first = f"{what}{when}."
-    if blamed is not None:
+    if blamed is not None and confidence in ("high", "medium"):
         suspect = correlation.suspects[blamed]
         return f"{first} The likely cause is {_describe_suspect(suspect)}{_top_evidence(suspect)} (confidence: {confidence})."
-    pointer = _pointer_without_change(result, correlation)
-    return f"{first} No change is to blame: {pointer} (confidence that a change caused it: {confidence})."
+    if blamed is not None:
+        suspect = correlation.suspects[blamed]
+        return (f"{first} No change clearly explains it; the closest is {_describe_suspect(suspect)}"
+                f"{_top_evidence(suspect)} (confidence: low).")
+    if infrastructure is not None:
+        at = f" at {_hhmm(infrastructure.time)}" if infrastructure.time else ""
+        return (f"{first} No change is to blame: the logs point at the infrastructure, {INFRA_WORDS[infrastructure.kind]} "
+                f"on {infrastructure.service}{at} (“{_short(infrastructure.text)}”).")
+    return f"{first} No change is to blame: {_pointer_without_change(result, correlation)}."
 
 
 def _what_broke(anomalies: Sequence[Anomaly], origin: str | None) -> str:
+    """The origin service and its own most telling anomaly (the top anomaly overall is often a caller's symptom)."""
     where = origin or "the system"
     if not anomalies:
         return f"{where} misbehaved"
-    top = anomalies[0]
+    top = next((a for a in anomalies if origin in a.services), anomalies[0])
     kind = {"new": "began logging", "spike": "logged a surge of", "drop": "stopped logging"}.get(top.kind, "logged")
+    if origin is not None and origin not in top.services:
+        where = f"{where} ({', '.join(top.services[:2])})"
     return f"{where} {kind} “{_short(top.template)}”"
 
 
@@ -116,17 +189,20 @@ def _pointer_without_change(result: AnomalyResult, correlation: Correlation) -> 
     return "no change was found before the onset"
 
 
-def _category(result: AnomalyResult, correlation: Correlation, blamed: int | None, no_incident: bool) -> str | None:
+def _category(
+    result: AnomalyResult,
+    correlation: Correlation,
+    blamed: int | None,
+    no_incident: bool,
+    infrastructure: InfrastructureSignal | None,
+) -> str | None:
     if no_incident:
         return None
-    if blamed is not None and correlation.category:
-        return correlation.category
-    kinds = " ".join(f"{c.kind} {c.text}" for c in result.state_changes).lower()
-    if any(word in kinds for word in ("disk", "space", "quota", "oom", "memory", "capacity")):
-        return "capacity"
-    if result.state_changes:
-        return "infrastructure"
-    return correlation.category or "unknown"
+    if blamed is not None:
+        return correlation.category or "code change"
+    if infrastructure is not None:
+        return INFRA_KINDS[infrastructure.kind]
+    return "unknown"
 
 
 def build_timeline(result: AnomalyResult, correlation: Correlation, logs_start: datetime | None = None) -> list[TimelineEntry]:
@@ -147,7 +223,8 @@ def build_timeline(result: AnomalyResult, correlation: Correlation, logs_start: 
     entries += _suspect_entries(correlation.suspects, since)
     entries += _state_change_entries(result.state_changes)
     if incident.start is not None:
-        entries.append(TimelineEntry(incident.start, "onset", f"Onset: first anomalous behaviour ({incident.method or 'detected from the logs'})."))
+        how = "given with --incident-start" if incident.detection == "given" else "found from the logs; the Diagnosis says how"
+        entries.append(TimelineEntry(incident.start, "onset", f"Onset: first anomalous behaviour ({how})."))
     for anomaly in result.anomalies[:TIMELINE_ANOMALIES]:
         if anomaly.first_seen is not None:
             ref = f"{anomaly.examples[0].path}:{anomaly.examples[0].line}" if anomaly.examples else None
@@ -158,7 +235,7 @@ def build_timeline(result: AnomalyResult, correlation: Correlation, logs_start: 
     if incident.end is not None:
         entries.append(TimelineEntry(incident.end, "recovery", "Error rates back to the baseline."))
     entries += [e for e in correlation.reverts if e.time is not None]
-    return sorted(entries, key=lambda e: (e.time, e.kind))
+    return sorted(entries, key=lambda e: (e.time, KIND_ORDER.get(e.kind, len(KIND_ORDER))))
 
 
 def _deploy_entries(deploys: Sequence[Deploy], since: datetime | None) -> list[TimelineEntry]:

@@ -97,10 +97,11 @@ def main() -> None:
         rows.append({"dataset": name, **result})
         if args.show == name:
             _show_errors(truth, ids, texts)
-    table = pd.DataFrame(rows).set_index("dataset")
-    table.loc["average"] = table.mean(numeric_only=True)
+    table = pd.DataFrame(rows).set_index("dataset").astype(float)
+    table.loc["average"] = table.mean()
+    table[["templates", "truth"]] = table[["templates", "truth"]].round(1)
     with pd.option_context("display.float_format", "{:.3f}".format, "display.width", 120):
-        print(table)
+        print(table.to_string(formatters={"templates": "{:.0f}".format, "truth": "{:.0f}".format}))
 
 
 def _show_errors(truth: pd.DataFrame, ids: pd.Series, texts: pd.Series) -> None:

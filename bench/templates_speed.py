@@ -28,7 +28,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 START = datetime(2026, 11, 20, 6, 0, tzinfo=timezone.utc)
 USERS = [f"{first}.{last}" for first in ("ana", "bo", "chen", "dev", "eli", "fay", "gus", "hana", "ivo", "jo")
-         for last in ("smith", "ng", "kowalski", "okafor", "silva", "berg", "tan", "roy")] + ["root", "deploy", "svc-batch"]
+         for last in ("smith", "ng", "kowalski", "okafor", "silva", "berg", "tan", "roy")]
+USERS += ["root", "deploy", "svc-batch"]
 NOUNS = ["cart", "order", "session", "profile", "invoice", "shipment", "coupon", "item", "price", "token", "stock",
          "review", "payment", "refund", "address", "wishlist"]
 VERBS = ["loaded", "saved", "evicted", "refreshed", "validated", "synced", "indexed", "queued", "flushed", "resolved",
@@ -122,14 +123,17 @@ def python_logging(r: random.Random, t: datetime) -> str:
 
 
 def syslog(r: random.Random, t: datetime) -> str:
+    port = r.randrange(1024, 65535)
     app, text = r.choice([
-        ("sshd", lambda: f"Accepted publickey for {r.choice(USERS)} from {_ip(r)} port {r.randrange(1024, 65535)} ssh2"),
-        ("sshd", lambda: f"Invalid user {r.choice(USERS)} from {_ip(r)} port {r.randrange(1024, 65535)}"),
+        ("sshd", lambda: f"Accepted publickey for {r.choice(USERS)} from {_ip(r)} port {port} ssh2"),
+        ("sshd", lambda: f"Invalid user {r.choice(USERS)} from {_ip(r)} port {port}"),
         ("cron", lambda: f"(root) CMD (/usr/local/bin/rotate --keep {r.randrange(3, 9)})"),
         ("systemd", lambda: f"Started Session {r.randrange(10**5)} of user {r.choice(USERS)}."),
-        ("kernel", lambda: f"Out of memory: Killed process {r.randrange(100, 40000)} (java) total-vm:{r.randrange(10**6)}kB"),
+        ("kernel", lambda: f"Out of memory: Killed process {r.randrange(100, 40000)} (java) "
+                           f"total-vm:{r.randrange(10**6)}kB"),
     ])
-    return f"{t.strftime('%b %d %H:%M:%S').replace(' 0', '  ')} host-{r.randrange(1, 9)} {app}[{r.randrange(100, 40000)}]: {text()}"
+    stamp = t.strftime("%b %d %H:%M:%S").replace(" 0", "  ")
+    return f"{stamp} host-{r.randrange(1, 9)} {app}[{r.randrange(100, 40000)}]: {text()}"
 
 
 FORMATS = {"frontend/access.log": nginx, "checkout/app.jsonl": json_line, "payment/app.log": logback,

@@ -34,6 +34,8 @@ def load_custom_formats(config_path: str | None) -> tuple[RegexFormat, ...]:
         with open(path, "rb") as fh:
             data = tomllib.load(fh)
     except (OSError, tomllib.TOMLDecodeError) as exc:
+        if config_path is None and os.path.basename(path) == "pyproject.toml":
+            return ()  # someone else's project file, found by chance in the working directory
         raise UserError(f"The config file {path} could not be read ({exc}); fix its TOML syntax.") from None
     table = data.get("tool", {}).get("logrca", {}) if os.path.basename(path) == "pyproject.toml" else data
     formats = table.get("formats", {}) if isinstance(table, dict) else {}

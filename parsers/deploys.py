@@ -84,10 +84,17 @@ def read_deploys(path: str) -> DeployRecords:
 def tag_deploys(tags: list[Tag]) -> list[Deploy]:
     """Release tags (v1.4.0, 2024.05.1, release-42, api/v2.0.0) as deploys at the tag's time."""
     return sorted(
-        (Deploy(time=t.time.astimezone(timezone.utc), version=t.name, commit=t.commit, origin="tag", ref=f"tag {t.name}")
+        (Deploy(time=t.time.astimezone(timezone.utc), version=t.name, commit=t.commit, origin="tag", ref=f"tag {t.name}",
+                service=_tag_service(t.name))
          for t in tags if _RELEASE_TAG.match(t.name)),
         key=lambda d: d.time,
     )
+
+
+def _tag_service(name: str) -> str | None:
+    """`payment-service/v2.14.0` and `payment-service@2.14.0` name their service; `v2.14.0` does not."""
+    m = re.match(r"^([A-Za-z][\w.-]*?)[/@]v?\d", name)
+    return m.group(1) if m else None
 
 
 def marker_of(text: str) -> tuple[str | None, str | None]:
@@ -106,10 +113,10 @@ def marker_of(text: str) -> tuple[str | None, str | None]:
 def resolve_deploys(deploys: list[Deploy], repo: GitRepository, tags: list[Tag]) -> tuple[list[Deploy], list[str]]:
     """Fill `commit` with a full sha where the version (as a tag, with or without a `v`) or sha resolves.
     Returns the deploys (copies) and notes for those that did not resolve."""
-    by_tag = {t.name: t.commit for t in tags}
-    for t in tags:
-        short = re.sub(r"^(?:[\w.-]+[/@])?v?", "", t.name)
-        by_tag.setdefault(short, t.commit)
+    exact = {t.name: t.commit for t in tags}
+    short: dict[str, str] = {}
+    for t in sorted(tags, key=lambda t: ("/" in t.name or "@" in t.name, t.name)):  # unprefixed tags win
+        short.setdefault(re.sub(r"^(?:[\w.-]+[/@])?v?", "", t.name), t.commit)
     out, unresolved = [], []
     for d in deploys:
         sha = None
@@ -117,7 +124,11 @@ def resolve_deploys(deploys: list[Deploy], repo: GitRepository, tags: list[Tag])
             sha = repo.resolve(d.commit)
         if sha is None and d.version:
             v = d.version.strip()
-            sha = by_tag.get(v) or by_tag.get(v.lstrip("vV")) or by_tag.get("v" + v.lstrip("vV"))
+            bare = v.lstrip("vV")
+            # in a monorepo every service has a 2.0.0: the service's own tag first
+            own = [f"{d.service}/v{bare}", f"{d.service}/{bare}", f"{d.service}@{bare}", f"{d.service}-v{bare}"] \
+                if d.service else []
+            sha = next((exact[n] for n in own + [v, "v" + bare, bare] if n in exact), None) or short.get(bare)
             if sha is None:
                 found = _SHA.search(v.lower())
                 sha = repo.resolve(found.group(0)) if found else None
@@ -133,16 +144,22 @@ def resolve_deploys(deploys: list[Deploy], repo: GitRepository, tags: list[Tag])
 
 
 def merge_deploys(*groups: list[Deploy]) -> list[Deploy]:
-    """All deploys by time; a tag and a file row (or log marker) naming the same commit within ten minutes
-    are one deploy, kept from the most precise origin (file, then log, then tag)."""
+    """All deploys by time. Records naming the same commit within ten minutes are one deploy, kept from the
+    most precise origin (file, then log, then tag); a release tag whose commit a deploy record names at any
+    time is that release's cut, not a deploy of its own, and is dropped."""
     rank = {"file": 0, "log": 1, "tag": 2}
+    recorded = {d.commit for g in groups for d in g if d.commit and d.origin != "tag"}
     merged: list[Deploy] = []
-    for d in sorted((d for g in groups for d in g), key=lambda d: (d.time, rank.get(d.origin, 3))):
-        twin = next((m for m in merged if m.commit and m.commit == d.commit and m.service == d.service
+    every = (d for g in groups for d in g if not (d.origin == "tag" and d.commit in recorded))
+    for d in sorted(every, key=lambda d: (d.time, rank.get(d.origin, 3))):
+        twin = next((i for i, m in enumerate(merged) if m.commit and m.commit == d.commit
+                     and (m.service == d.service or None in (m.service, d.service))
                      and abs((m.time - d.time).total_seconds()) <= 600), None)
         if twin is None:
             merged.append(d)
-    return merged
+        elif rank.get(d.origin, 3) < rank.get(merged[twin].origin, 3):
+            merged[twin] = d
+    return sorted(merged, key=lambda d: d.time)
 
 
 # -- reading rows ---------------------------------------------------------------------------------------------

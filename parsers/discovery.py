@@ -76,7 +76,19 @@ def discover(paths: Sequence[str]) -> list[Source]:
             sources.extend(Source(f, given, _mtime(f)) for f in sorted(found, key=_rotation_key))
         else:
             sources.append(Source(given, None, _mtime(given)))
-    return sources
+    return _first_of_each_file(sources)
+
+
+def _first_of_each_file(sources: list[Source]) -> list[Source]:
+    """A file named twice (`a.log a.log`, a file and its directory, a symlink beside its target) is read once:
+    under its own name when that is among them, else under the first name given."""
+    chosen: dict[str, Source] = {}
+    for source in sources:
+        key = source.path if source.path == STDIN else os.path.realpath(source.path)
+        held = chosen.get(key)
+        if held is None or (os.path.islink(held.path) and not os.path.islink(source.path)):
+            chosen[key] = source
+    return list(chosen.values())
 
 
 def _open(source: Source) -> tuple[BinaryIO, str | None]:
@@ -87,15 +99,88 @@ def _open(source: Source) -> tuple[BinaryIO, str | None]:
     for magic, kind in _MAGIC:
         if head.startswith(magic):
             if kind == "gz":
-                return gzip.GzipFile(fileobj=raw), kind
+                return _Salvaging(raw, lambda: zlib.decompressobj(wbits=31)), kind
             if kind == "bz2":
-                return bz2.BZ2File(raw), kind
+                return _Salvaging(raw, bz2.BZ2Decompressor), kind
             if kind == "xz":
-                return lzma.LZMAFile(raw), kind
+                return _Salvaging(raw, lzma.LZMADecompressor), kind
             import zstandard
 
             return zstandard.ZstdDecompressor().stream_reader(raw, closefd=True), kind
     return raw, None
+
+
+class _Salvaging:
+    """A decompressing reader that keeps what a damaged file yields up to the damage.
+
+    gzip.GzipFile and its kin decompress a whole read() request at once and discard all of it when they hit a
+    truncated or corrupt spot, so a 4 MiB read lost every line before the damage. Feeding the decompressor small
+    pieces keeps what each piece gave; the error is raised on the read after that, once nothing is left to give.
+    Concatenated members (gzip) and streams (bz2, xz) are read one after another, as the command-line tools do.
+    """
+
+    PIECE = 1 << 16
+
+    def __init__(self, raw: BinaryIO, new_decompressor):
+        self._raw = raw
+        self._new = new_decompressor
+        self._decompressor = new_decompressor()
+        self._out = bytearray()
+        self._error: Exception | None = None
+        self._done = False
+
+    def read(self, size: int = -1) -> bytes:
+        while not self._done and self._error is None and (size < 0 or len(self._out) < size):
+            self._feed(self._raw.read(self.PIECE))
+        if not self._out and self._error is not None:
+            error, self._error, self._done = self._error, None, True
+            raise error
+        take = len(self._out) if size < 0 else min(size, len(self._out))
+        data = bytes(self._out[:take])
+        del self._out[:take]
+        return data
+
+    def _feed(self, piece: bytes) -> None:
+        if not piece:
+            self._done = True
+            if not self._decompressor.eof:
+                self._error = EOFError("the compressed file ends before its end-of-stream marker")
+            return
+        try:
+            self._out += self._decompressor.decompress(piece)
+            while self._decompressor.eof and self._decompressor.unused_data.strip(b"\0"):
+                rest = self._decompressor.unused_data
+                self._decompressor = self._new()
+                self._out += self._decompressor.decompress(rest)
+        except _CORRUPT as error:
+            self._error = error
+
+    def close(self) -> None:
+        self._raw.close()
+
+
+def bisect_offset(path: str, since, time_of, resolution: int = 1 << 20) -> int:
+    """Byte offset of a line start before which a time-sorted file holds only lines older than `since`.
+
+    `time_of(lines)` gives the time of the first of a few decoded lines that has one (or None). The search
+    stops at `resolution` bytes, and at 0 when the file does not say (no time, or times that go backwards)."""
+    size = os.path.getsize(path)
+    low, high, low_time = 0, size, None
+    with open(path, "rb") as fh:
+        while high - low > resolution:
+            middle = (low + high) // 2
+            fh.seek(middle)
+            fh.readline()  # the rest of a line cut by the seek
+            start = fh.tell()
+            probe = [fh.readline().decode("utf-8", errors="replace").rstrip("\r\n") for _ in range(64)]
+            found = time_of(probe)
+            if found is None or (low_time is not None and found < low_time):
+                return 0  # no time, or not sorted: read it all
+            if found < since:
+                low, low_time = start, found
+            else:
+                high = middle
+    return low
 
 
 def looks_binary(head: bytes) -> bool:
@@ -132,6 +217,29 @@ class LineReader:
             self.error = f"could not be read ({exc.__class__.__name__}: {exc})"
         self.binary = self.error is None and looks_binary(self._head)
 
+    @property
+    def seekable(self) -> bool:
+        """A plain UTF-8 file on disk: it can be entered at a byte offset."""
+        return (self.source.path != STDIN and self.compression is None and self.error is None
+                and not self._head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)))
+
+    def skip_to(self, offset: int) -> int:
+        """Start reading at byte `offset` (a line start) instead of the beginning; returns the lines passed
+        over, counted (not decoded) so that line numbers stay right. Call before blocks()."""
+        self._stream.seek(0)
+        skipped = 0
+        remaining = offset
+        while remaining > 0:
+            data = self._stream.read(min(_BLOCK, remaining))
+            if not data:
+                break
+            skipped += data.count(b"\n")
+            remaining -= len(data)
+        self._stream.seek(offset)
+        self._head = b""
+        self.stats.lines += skipped
+        return skipped
+
     def close(self) -> None:
         if self._stream is not None and self.source.path != STDIN:
             self._stream.close()
@@ -141,9 +249,9 @@ class LineReader:
             return codecs.getincrementaldecoder("utf-16")(errors="replace"), "utf-16"
         return None, "utf-8"
 
-    def _decode(self, data: bytes, decoder) -> str:
+    def _decode(self, data: bytes, decoder, final: bool = False) -> str:
         if decoder is not None:
-            text = decoder.decode(data)
+            text = decoder.decode(data, final)
             self.stats.bytes_undecodable += text.count("\ufffd")
             return text
         try:
@@ -159,6 +267,7 @@ class LineReader:
         pending = self._head
         if decoder is None and pending.startswith(codecs.BOM_UTF8):
             pending = pending[len(codecs.BOM_UTF8):]
+        carry = ""  # UTF-16: the decoded start of a line the next block completes
         exhausted = False
         while not exhausted:
             try:
@@ -166,7 +275,7 @@ class LineReader:
             except _CORRUPT as exc:
                 self.stats.warnings.append(
                     f"the file is damaged after {self.stats.lines} lines ({exc.__class__.__name__}); "
-                    "the lines before the damage were kept")
+                    "the lines before the damage were kept (the last few may be garbled where the data is corrupt)")
                 data = b""
             except Exception as exc:  # zstandard's own error type
                 self.stats.warnings.append(f"the file is damaged after {self.stats.lines} lines ({exc})")
@@ -174,19 +283,19 @@ class LineReader:
             exhausted = not data
             pending += data
             if decoder is not None:
-                text = self._decode(pending, decoder).replace("\r\n", "\n")
+                # One incremental decoder for the whole stream: it keeps a code unit cut by a block edge.
+                text = carry + self._decode(pending, decoder, final=exhausted)
                 pending = b""
-                lines = text.split("\n")
-                carry = lines.pop() if not exhausted else None
+                lines = text.replace("\r\n", "\n").split("\n")
+                carry = "" if exhausted else lines.pop()
                 if exhausted and lines and lines[-1] == "":
                     lines.pop()
-                if carry:
-                    pending = carry.encode("utf-16-le")  # re-encoded: the decoder keeps no BOM state
-                    decoder = codecs.getincrementaldecoder("utf-16-le")(errors="replace")
             else:
                 cut = len(pending) if exhausted else pending.rfind(b"\n") + 1
                 if cut == 0 and len(pending) > _MAX_LINE:
-                    self.stats.warnings.append(f"a line longer than {_MAX_LINE >> 20} MiB was cut into pieces")
+                    warning = f"a line longer than {_MAX_LINE >> 20} MiB was cut into pieces"
+                    if warning not in self.stats.warnings:
+                        self.stats.warnings.append(warning)
                     cut = len(pending)
                 if cut == 0:
                     continue

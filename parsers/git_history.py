@@ -46,7 +46,6 @@ _SAFE_CONFIG = (
     "log.showSignature=false",
     "log.follow=false",
     "log.showRoot=true",
-    "blame.ignoreRevsFile=",
     "i18n.logOutputEncoding=UTF-8",
     "protocol.allow=never",
     "color.ui=false",
@@ -55,6 +54,15 @@ _SAFE_CONFIG = (
     "safe.directory=*",
 )
 
+# git's built-in hunk-header patterns (regexes only, no programs) so `@@ ... @@ def charge` names the method
+# rather than the enclosing class; a repository's own .gitattributes still wins.
+_FUNCNAME_ATTRIBUTES = "".join(
+    f"*.{ext} diff={driver}\n" for ext, driver in (
+        ("py", "python"), ("java", "java"), ("kt", "kotlin"), ("go", "golang"), ("rb", "ruby"), ("cs", "csharp"),
+        ("php", "php"), ("rs", "rust"), ("c", "cpp"), ("cc", "cpp"), ("cpp", "cpp"), ("h", "cpp"),
+        ("js", "cpp"), ("ts", "cpp"), ("scala", "java"), ("ex", "elixir"), ("exs", "elixir"),
+    )
+)
 _FIELD = "\x1f"
 _RECORD = "\x1e"
 _HEADER_END = "\x1d"
@@ -97,6 +105,7 @@ class Commit:
     body: str = ""
     files: list[FileChange] = field(default_factory=list)
     patched: bool = False  # hunks/functions/identifiers read
+    counted: bool = False  # insertions/deletions read (from --numstat or from the patch)
 
     @property
     def is_merge(self) -> bool:
@@ -126,7 +135,7 @@ class RepoInfo:
     bare: bool
     shallow: bool
     from_bundle: bool
-    head: str  # full sha
+    head: str  # full sha of HEAD (or of the newest branch when HEAD names none)
     forge_url: str | None  # https base of the project page on GitHub/GitLab/Bitbucket, credentials removed
 
 
@@ -134,7 +143,11 @@ class GitRepository:
     """A read-only handle on a repository. Use as a context manager (a bundle's temporary clone is removed)."""
 
     def __init__(self, path: str):
-        self._tmp: str | None = None
+        # A private scratch directory: the working directory of every git process (never the repository), the
+        # home of an unbundled bundle, and of the attributes file that gives hunk headers their function names.
+        self._tmp: str | None = tempfile.mkdtemp(prefix="logrca-git-")
+        self._attributes = os.path.join(self._tmp, "attributes")
+        Path(self._attributes).write_text(_FUNCNAME_ATTRIBUTES, encoding="utf-8")
         self._git_dir = ""
         try:
             self.info = self._open(path)
@@ -153,7 +166,7 @@ class GitRepository:
         else:
             git_dir = self._discover(p)
         self._git_dir = git_dir
-        head = self.resolve("HEAD")
+        head = self.resolve("HEAD") or self._newest_branch()
         if head is None:
             raise UserError(f"--repo {path}: the repository is empty (it has no commits).")
         bare = self._run(["rev-parse", "--is-bare-repository"]).strip() == "true"
@@ -176,16 +189,19 @@ class GitRepository:
         except git.exc.NoSuchPathError:
             raise UserError(f"--repo {p}: no such directory.") from None
         except (git.exc.InvalidGitRepositoryError, git.exc.GitError, OSError, ValueError):
-            raise UserError(f"--repo {p}: not a git repository (give a work tree, a bare repository or a .bundle file).") from None
+            top = _enclosing_work_tree(p)
+            hint = f"; it is inside the repository at {top}, give that" if top else \
+                " (give a work tree, a bare repository or a .bundle file)"
+            raise UserError(f"--repo {p}: not a git repository{hint}.") from None
         git_dir = str(Path(repo.git_dir).resolve())
         repo.close()
         return git_dir
 
     def _unbundle(self, bundle: Path) -> str:
-        head = bundle.read_bytes()[:64]
+        with open(bundle, "rb") as f:
+            head = f.read(64)
         if not head.startswith(b"# v2 git bundle") and not head.startswith(b"# v3 git bundle"):
             raise UserError(f"--repo {bundle}: not a git repository or bundle file.")
-        self._tmp = tempfile.mkdtemp(prefix="logrca-bundle-")
         git_dir = os.path.join(self._tmp, "repo.git")
         # --template= : no sample hooks or other template files; the clone is ours, bare, and never checked out.
         self._git_dir = self._tmp
@@ -200,12 +216,13 @@ class GitRepository:
             )
         except UserError:
             raise UserError(f"--repo {bundle}: the bundle could not be read (corrupt or incomplete bundle).") from None
-        # A bundle records its HEAD only when it was made with one; fall back to its newest branch.
-        if self.resolve("HEAD") is None:
-            refs = self._run(["for-each-ref", "--sort=-committerdate", "--count=1", "--format=%(refname)", "refs/heads"]).strip()
-            if refs:
-                self._run(["symbolic-ref", "HEAD", refs])
         return git_dir
+
+    def _newest_branch(self) -> str | None:
+        """The tip of the most recently committed branch (a bundle or bare repository whose HEAD names no branch)."""
+        out = self._try(["for-each-ref", "--sort=-committerdate", "--count=1", "--format=%(objectname)",
+                         "refs/heads", "refs/remotes", "refs/tags"]) or ""
+        return self.resolve(out.strip()) if out.strip() else None
 
     def close(self) -> None:
         if self._tmp:
@@ -245,6 +262,7 @@ class GitRepository:
             if not allow_config and kv.startswith("protocol.allow"):
                 continue
             argv += ["-c", kv]
+        argv += ["-c", f"core.attributesFile={self._attributes}"]
         return argv + ["--git-dir", self._git_dir] + args
 
     def _run_raw(self, args: list[str], cwd: str | None = None) -> bytes:
@@ -259,7 +277,8 @@ class GitRepository:
         )
         if check and proc.returncode != 0:
             msg = proc.stderr.decode("utf-8", "replace").strip().splitlines()
-            raise UserError(f"git {argv[-1] if argv else ''} failed: {msg[-1] if msg else 'exit ' + str(proc.returncode)}.")
+            what = next((a for a in argv[1:] if a.isalpha() and a not in ("git",)), "command")
+            raise UserError(f"Reading the repository failed (git {what}: {msg[-1] if msg else 'exit ' + str(proc.returncode)}).")
         return proc.stdout
 
     def _run(self, args: list[str], stdin: bytes | None = None, allow_config: bool = True) -> str:
@@ -290,15 +309,33 @@ class GitRepository:
         out = self._run(["ls-tree", "-r", "-z", "--name-only", "--full-tree", rev])
         return [p for p in out.split("\0") if p]
 
-    def blame_line(self, rev: str, path: str, line: int) -> str | None:
-        """The commit that last changed one line of a file as of `rev` (None when the line or file is not there)."""
-        if line < 1:
+    def blame_line(self, rev: str, path: str, line: int, since: datetime | None = None) -> str | None:
+        """The commit that last changed one line of a file as of `rev` (None when the line or file is not there,
+        or when the line is older than `since`: blame then stops walking at the boundary, which keeps it cheap
+        on a long history)."""
+        if line < 1 or not _REV_SAFE.match(rev):
             return None
-        out = self._try(["blame", "--porcelain", "-L", f"{line},{line}", rev, "--", path])
+        args = ["blame", "--porcelain", "--no-textconv", "-L", f"{line},{line}"]
+        if since is not None:
+            args.append(f"--since={_git_time(since)}")
+        out = self._try(args + [rev, "--", path])
+        if out is None:
+            # blame dies when the repository's config names a blame.ignoreRevsFile that is not there (and no
+            # command-line setting clears that list); the line's history from `log -L` says the same thing
+            return self._last_change_by_log(rev, path, line, since)
         if not out:
             return None
         sha = out.split(" ", 1)[0]
-        return sha if re.fullmatch(r"[0-9a-f]{40,64}", sha) else None
+        if "\nboundary\n" in out or not re.fullmatch(r"[0-9a-f]{40,64}", sha):
+            return None
+        return sha
+
+    def _last_change_by_log(self, rev: str, path: str, line: int, since: datetime | None) -> str | None:
+        args = ["log", "-1", "--format=%H", "-s", "--no-textconv", "--no-ext-diff", f"-L{line},{line}:{path}"]
+        if since is not None:
+            args.append(f"--since={_git_time(since)}")
+        out = (self._try(args + ["--end-of-options", rev, "--"]) or "").strip()
+        return out if re.fullmatch(r"[0-9a-f]{40,64}", out) else None
 
     def tags(self) -> list[Tag]:
         fmt = "%(refname:short)%00%(objecttype)%00%(objectname)%00%(*objectname)%00%(taggerdate:iso-strict)%00%(*committerdate:iso-strict)%00%(committerdate:iso-strict)"
@@ -335,14 +372,19 @@ class GitRepository:
         until: datetime | None = None,
         max_count: int = 5000,
         exclude: list[str] | None = None,
+        counts: bool = True,
     ) -> list[Commit]:
         """Commits reachable from `revs` (not from `exclude`), committed in [since, until], newest first.
 
         Only what the range needs is walked: git stops at the first commits older than `since`.
-        Files come with rename detection and line counts; patches are read separately (add_patches).
+        Files come with rename detection, and with line counts unless `counts=False` (line counts need every
+        blob of the range diffed, which doubles the cost; add_patches and add_counts fill them in later for the
+        commits that need them). Patches are read separately (add_patches).
         """
-        args = ["log", "-z", "--format=" + _LOG_FORMAT, "--raw", "--numstat", "-M", "--no-abbrev", "--no-color",
+        args = ["log", "-z", "--format=" + _LOG_FORMAT, "--raw", "-M", "--no-abbrev", "--no-color",
                 "--no-textconv", "--no-ext-diff", "--encoding=UTF-8", "--date-order", f"--max-count={max(0, max_count)}"]
+        if counts:
+            args.append("--numstat")
         if since is not None:
             args.append(f"--since={_git_time(since)}")
         if until is not None:
@@ -352,7 +394,24 @@ class GitRepository:
         if not safe:
             return []
         out = self._run(args + ["--"], stdin=("\n".join(safe) + "\n").encode())
-        return [c for c in (_parse_log_record(rec) for rec in out.split(_RECORD)[1:]) if c is not None]
+        commits = [c for c in (_parse_log_record(rec) for rec in out.split(_RECORD)[1:]) if c is not None]
+        for c in commits:
+            c.counted = counts
+        return commits
+
+    def add_counts(self, commits: list[Commit]) -> None:
+        """Lines added/removed per file for commits read without them."""
+        todo = {c.sha: c for c in commits if not c.counted and not c.is_merge}
+        if todo:
+            args = ["log", "--no-walk=unsorted", "--stdin", "-z", "--format=" + _LOG_FORMAT, "--raw", "--numstat",
+                    "-M", "--no-abbrev", "--no-color", "--no-textconv", "--no-ext-diff", "--encoding=UTF-8",
+                    "--end-of-options", "--"]
+            out = self._run(args, stdin=("\n".join(todo) + "\n").encode())
+            for parsed in (_parse_log_record(rec) for rec in out.split(_RECORD)[1:]):
+                if parsed is not None and parsed.sha in todo:
+                    todo[parsed.sha].files = parsed.files
+        for c in commits:
+            c.counted = True
 
     def add_patches(self, commits: list[Commit]) -> None:
         """Read the -U0 patches of these commits: hunk ranges, function names and identifiers per file."""
@@ -369,8 +428,20 @@ class GitRepository:
             commit = todo.get(sha.strip())
             if commit is not None:
                 _apply_patch(commit, patch)
+                commit.counted = True
         for c in commits:
             c.patched = True
+
+
+def _enclosing_work_tree(p: Path) -> str | None:
+    """The work tree a directory lies inside, for the error message only (nothing is read from it)."""
+    try:
+        repo = git.Repo(str(p), search_parent_directories=True)
+    except (git.exc.GitError, OSError, ValueError):
+        return None
+    top = repo.working_tree_dir
+    repo.close()
+    return str(top) if top else None
 
 
 def open_repository(path: str) -> GitRepository:
@@ -460,19 +531,21 @@ def _parse_raw_numstat(tokens: list[str]) -> list[FileChange]:
 def _apply_patch(commit: Commit, patch: str) -> None:
     by_path = {f.path: f for f in commit.files}
     current: FileChange | None = None
-    scanned = 0
+    scanned, in_header = 0, False
     for line in patch.split("\n"):
         if line.startswith("diff --git "):
-            current, scanned = None, 0
+            current, scanned, in_header = None, 0, True
             continue
-        if line.startswith("+++ "):
+        if line.startswith("+++ ") and in_header:
             path = _patch_path(line[4:])
-            current = by_path.get(path) if path else None
+            current = by_path.get(path) if path else current
+            in_header = False
+            if current is not None:
+                current.insertions = current.deletions = 0  # counted below, from the patch itself
             continue
-        if line.startswith("--- "):
+        if line.startswith("--- ") and in_header:
             old = _patch_path(line[4:])
-            if old and old in by_path and current is None:
-                current = by_path[old]  # a deletion: "+++ /dev/null" follows and keeps this
+            current = by_path.get(old) if old else None  # a deletion's path; "+++ /dev/null" keeps it
             continue
         if current is None:
             continue
@@ -485,7 +558,13 @@ def _apply_patch(commit: Commit, patch: str) -> None:
                 if name and name not in current.functions:
                     current.functions.append(name)
             continue
-        if line[:1] in ("+", "-") and scanned < _IDENTIFIERS_PER_FILE:
+        if line[:1] == "+":
+            current.insertions += 1
+        elif line[:1] == "-":
+            current.deletions += 1
+        else:
+            continue
+        if scanned < _IDENTIFIERS_PER_FILE:
             scanned += 1
             text = line[1:]
             current.identifiers.update(t for t in _IDENT.findall(text) if len(t) >= 3)

@@ -13,6 +13,8 @@ boundary still folds into one event.
 
 from __future__ import annotations
 
+import itertools
+import os
 from collections import Counter
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -21,15 +23,15 @@ import pandas as pd
 import pyarrow as pa
 
 from parsers.config import load_custom_formats
-from parsers.discovery import STDIN, LineReader, Source, discover
+from parsers.discovery import STDIN, LineReader, Source, bisect_offset, discover
 from parsers.errors import UserError
 from parsers.formats import FormatPlan, LineFormat, empty_fields, named_formats, plan_formats, unwrap
 from parsers.formats.levels import infer_levels
-from parsers.formats.vector_re import to_str_series
+from parsers.vector_re import to_str_series
 from parsers.multiline import continuation_mask, fold
 from parsers.records import EVENT_COLUMNS, EventBatch, ParseOptions, SourceStats
 from parsers.services import service_for_path
-from parsers.timestamps import TimeContext, machine_zone, parse_mixed_times
+from parsers.timestamps import YEARLESS_SPECS, TimeContext, machine_zone, parse_mixed_times
 
 _UNKNOWN = "unknown"
 
@@ -49,8 +51,9 @@ def read_logs(paths: Sequence[str], options: ParseOptions) -> Iterator[EventBatc
     forced = _forced_format(options.format, custom)
     zone = _zone(options.tz)
     readable = 0
+    plans: dict[str, FormatPlan] = {}  # last plan per directory, offered to the next file there
     for source in discover(paths):
-        for batch in _read_source(source, options, zone, forced, custom):
+        for batch in _read_source(source, options, zone, forced, custom, plans):
             readable += batch.last and batch.source.format not in ("binary", "unreadable")
             yield batch
     if not readable:
@@ -85,7 +88,8 @@ class _Carry:
     last_time: pd.Timestamp | None = None
 
 
-def _read_source(source: Source, options: ParseOptions, zone: str, forced, custom) -> Iterator[EventBatch]:
+def _read_source(source: Source, options: ParseOptions, zone: str, forced, custom,
+                 plans: dict[str, FormatPlan]) -> Iterator[EventBatch]:
     stats = SourceStats(path=source.path, service=_service(source))
     reader = LineReader(source, stats)
     if reader.error or reader.binary:
@@ -98,7 +102,7 @@ def _read_source(source: Source, options: ParseOptions, zone: str, forced, custo
         return
     ctx = TimeContext(tz=zone, start_year=options.year, mtime=source.mtime)
     try:
-        yield from _batches(reader, stats, ctx, options, forced, custom)
+        yield from _batches(reader, stats, ctx, options, forced, custom, plans)
     finally:
         reader.close()
 
@@ -107,10 +111,10 @@ def _service(source: Source) -> str:
     return "stdin" if source.path == STDIN else service_for_path(source.path, source.root)
 
 
-def _chunks(reader: LineReader, size: int) -> Iterator[tuple[list[str], bool]]:
+def _chunks(blocks: Iterator[list[str]], size: int) -> Iterator[tuple[list[str], bool]]:
     """Lists of at most `size` lines, each with whether it is the source's last."""
     buffer: list[str] = []
-    for block in reader.blocks():
+    for block in blocks:
         buffer.extend(block)
         while len(buffer) > size:
             yield buffer[:size], False
@@ -118,19 +122,71 @@ def _chunks(reader: LineReader, size: int) -> Iterator[tuple[list[str], bool]]:
     yield buffer, True
 
 
-def _batches(reader, stats, ctx, options, forced, custom) -> Iterator[EventBatch]:
+_BISECT_FROM = 32 << 20  # smaller files are read whole: parsing them costs less than the seeks
+_BISECT_RESOLUTION = 1 << 20  # bytes: the bisection stops this close to the first line in the window
+
+
+def _skip_before_since(reader: LineReader, first_block: list[str], plan: FormatPlan, ctx: TimeContext,
+                       options: ParseOptions) -> int | None:
+    """With --since on a large, plain, time-sorted file, jump over what lies before it without parsing it:
+    bisect by byte offset, then count (not read) the lines passed over. None when nothing was skipped."""
+    if options.since is None or not reader.seekable or plan.envelope or _yearless(plan):
+        return None
+    if os.path.getsize(reader.source.path) < _BISECT_FROM:
+        return None
+    since = _utc(options.since)
+    times = _parse_chunk(first_block[:1000], 1, plan, TimeContext(tz=ctx.tz), hold_last=False)[0]["time"].dropna()
+    if times.empty or not times.is_monotonic_increasing or times.iloc[-1] >= since:
+        return None
+
+    def time_of(lines: list[str]):
+        found = _parse_chunk(lines, 1, plan, TimeContext(tz=ctx.tz), hold_last=False)[0]["time"].dropna()
+        return found.iloc[0] if len(found) else None
+
+    offset = bisect_offset(reader.source.path, since, time_of, _BISECT_RESOLUTION)
+    if offset <= 0:
+        return None
+    reader.stats.lines = 0
+    reader.stats.bytes_undecodable = 0
+    skipped = reader.skip_to(offset)
+    reader.stats.lines_skipped += skipped
+    reason = "before --since"
+    reader.stats.skipped_reasons[reason] = reader.stats.skipped_reasons.get(reason, 0) + skipped
+    return skipped
+
+
+def _yearless(plan: FormatPlan) -> bool:
+    # Year-less stamps take their year from the lines before them; a probe in the middle cannot know it.
+    spec = getattr(plan.formats[0], "time_spec", None) if plan.formats else None
+    return spec in YEARLESS_SPECS
+
+
+def _slices(events: pd.DataFrame, size: int) -> Iterator[pd.DataFrame]:
+    # A chunk re-reads the event held back from the one before, so it may hold a few more than `size`.
+    for start in range(0, len(events), size):
+        yield events.iloc[start:start + size]
+
+
+def _batches(reader, stats, ctx, options, forced, custom, plans) -> Iterator[EventBatch]:
     size = max(1, options.batch_lines)
-    plan: FormatPlan | None = None
-    carry = _Carry([], 1)
-    pending: pd.DataFrame | None = None  # one batch held so the last one can say last=True
+    blocks = reader.blocks()
+    first_block = next(blocks, [])
+    directory = os.path.dirname(reader.source.path)
+    plan = plan_formats(first_block, forced, custom, previous=plans.get(directory))
+    plans[directory] = plan
+    stats.format = plan.dominant
+    if plan.envelope:
+        stats.warnings.append(f"lines were unwrapped from their {plan.envelope} envelope")
     next_line = 1
+    skipped = _skip_before_since(reader, first_block, plan, ctx, options)
+    if skipped is not None:
+        blocks = reader.blocks()
+        first_block = next(blocks, [])
+        next_line = skipped + 1
+    carry = _Carry([], next_line)
+    pending: pd.DataFrame | None = None  # one batch held back so that the last one can say last=True
     formats_read: Counter[str] = Counter()  # the source's format is the one that read most of its lines
-    for new_lines, is_last in _chunks(reader, size):
-        if plan is None:
-            plan = plan_formats(new_lines, ctx, forced, custom)
-            stats.format = plan.dominant
-            if plan.envelope:
-                stats.warnings.append(f"lines were unwrapped from their {plan.envelope} envelope")
+    for new_lines, is_last in _chunks(itertools.chain([first_block], blocks), size):
         lines = carry.lines + new_lines
         first = carry.first_line if carry.lines else next_line
         next_line += len(new_lines)
@@ -138,10 +194,10 @@ def _batches(reader, stats, ctx, options, forced, custom) -> Iterator[EventBatch
         carry = _Carry(lines[len(lines) - held:] if held else [], first + len(lines) - held, carry.last_time)
         formats_read.update(events.groupby("format", sort=False)["lines"].sum().to_dict())
         events = _finish(events, reader.source, stats, carry, options)
-        if len(events):
+        for piece in _slices(events, size):
             if pending is not None:
                 yield EventBatch(stats, pending, last=False)
-            pending = events
+            pending = piece
     stats.timezone_assumed = ctx.zone_assumed
     if len(formats_read) > 1:
         formats_read.pop(_UNKNOWN, None)  # lines no format read do not make the file's format "unknown"
@@ -197,7 +253,9 @@ def _finish(events: pd.DataFrame, source: Source, stats: SourceStats, carry: _Ca
     apply --since/--until, and count it all in the source's stats."""
     if events.empty:
         return _empty_events()
-    stats.lines_unparsed += int((~events["parsed"]).sum())
+    # Unparsed lines are counted as physical lines, as the findings schema says. Lines without time count the
+    # events' first lines only: a trace's continuation lines never carry a time, and are not missing one.
+    stats.lines_unparsed += int(events.loc[~events["parsed"], "lines"].sum())
     no_time = events["time"].isna()
     stats.lines_without_time += int(no_time.sum())
     if no_time.any():
@@ -231,13 +289,19 @@ def _window(events: pd.DataFrame, stats: SourceStats, options: ParseOptions) -> 
     ):
         if bound is None:
             continue
-        drop = outside(events["time"], pd.Timestamp(bound).tz_convert("UTC")).fillna(False).astype(bool)
+        drop = outside(events["time"], _utc(bound)).fillna(False).astype(bool)
         if drop.any():
             skipped = int(events.loc[drop, "lines"].sum())
             stats.lines_skipped += skipped
             stats.skipped_reasons[reason] = stats.skipped_reasons.get(reason, 0) + skipped
             events = events[~drop]
     return events
+
+
+def _utc(moment) -> pd.Timestamp:
+    # ParseOptions says aware UTC; a naive one from a library caller is taken as UTC rather than refused.
+    stamp = pd.Timestamp(moment)
+    return stamp.tz_localize("UTC") if stamp.tzinfo is None else stamp.tz_convert("UTC")
 
 
 def _empty_events() -> pd.DataFrame:

@@ -8,7 +8,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from parsers.formats.vector_re import search, to_str_series
+from parsers.vector_re import as_arrow, search, to_str_series
 
 # Lines that continue the event above whatever the file's format: stack frames and trace headers of Java,
 # Python, Go, Node, .NET and Ruby, and indented or blank lines.
@@ -67,9 +67,10 @@ def fold(events: pd.DataFrame, text: pd.Series, spans: pd.Series, is_continuatio
         # Each event's pieces (its message, then its continuation lines) as one Arrow list, joined in C++.
         pieces = events["message"].copy()
         pieces[~starts] = text[~starts].str.rstrip()
-        offsets = np.append(np.flatnonzero(starts), len(starts)).astype("int32")
-        grouped = pa.ListArray.from_arrays(pa.array(offsets), pa.array(pieces.fillna("").to_numpy(dtype=object), pa.string()))
-        joined = to_str_series(pc.binary_join(grouped, "\n"), opened.index)
+        offsets = np.append(np.flatnonzero(starts), len(starts)).astype("int64")
+        values = as_arrow(pieces.fillna("")).cast(pa.large_string())
+        grouped = pa.LargeListArray.from_arrays(pa.array(offsets), values)
+        joined = to_str_series(pc.binary_join(grouped, pa.scalar("\n", pa.large_string())), opened.index)
         multi = opened["lines"].to_numpy() > 1
         opened["message"] = joined.str.rstrip().where(multi, opened["message"])
     return opened

@@ -41,7 +41,7 @@ def service_for_path(path: str, root: str | None = None) -> str:
     """The service a file's lines belong to when no line names its own."""
     parts = PurePath(path).parts
     file_name = parts[-1] if parts else path
-    found = _CONTAINERS_FILE.match(file_name)
+    found = _CONTAINERS_FILE.match(re.sub(_COMPRESSION + "$", "", file_name))
     if found:
         return workload_name(found["pod"], known_pod=True)
     for i, part in enumerate(parts[:-1]):

@@ -14,7 +14,7 @@ from datetime import datetime, timezone
 import numpy as np
 import pandas as pd
 
-from parsers.formats.vector_re import fullmatch, replace, search
+from parsers.vector_re import fullmatch, replace, search
 
 MONTHS = {m: i for i, m in enumerate(("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"), 1)}
 _MON = r"(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)"
@@ -40,17 +40,20 @@ SPECS: tuple[TimeSpec, ...] = (
     TimeSpec("iso", r"\d{4}-[01]\d-[0-3]\d(?:T|\s)" + _HMS + _FRAC + _ZONE, 10),
     TimeSpec("ymd_slash", r"\d{4}/[01]\d/[0-3]\d[ T]" + _HMS + _FRAC + _ZONE, 10),
     TimeSpec("ctime", r"(?:" + _DOW + r",?\s)?" + _MON + r"\s[ \d]?\d\s" + _HMS + _FRAC + r"\s\d{4}", 8),
+    TimeSpec("dmy_text", r"[0-3]\d\s" + _MON + r"\s\d{4}\s" + _HMS + _FRAC, 8),  # Redis: 05 Mar 2024 14:02:11.482
     TimeSpec("clf", r"[0-3]\d/" + _MON + r"/\d{4}:" + _HMS + _FRAC + r"\s[+-]\d{4}", 8),
     TimeSpec("syslog", r"" + _MON + r"\s[ \d]?\d\s" + _HMS + _FRAC + r"(?!\s\d{4})", 4, yearless=True),
     TimeSpec("yy_slash", r"\d{2}/[01]\d/[0-3]\d\s" + _HMS + _FRAC, 7),
     TimeSpec("compact", r"\d{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01])\s(?:[01]\d|2[0-3])[0-5]\d[0-5]\d", 7),
     TimeSpec("md", r"[01]\d-[0-3]\d\s" + _HMS + _FRAC, 4, yearless=True),
+    TimeSpec("mmdd", r"[01]\d[0-3]\d\s" + _HMS + r"\.\d{6}", 4, yearless=True),  # klog: I0102 15:04:05.123456
     TimeSpec("md_dot", r"[01]\d\.[0-3]\d\s" + _HMS + _FRAC, 4, yearless=True),
     TimeSpec("ymd_dash_ms", r"\d{4}[01]\d[0-3]\d-[0-2]?\d:[0-5]?\d:[0-6]?\d(?::\d{1,3})?", 8),
     TimeSpec("epoch", r"1\d{9}(?:\.\d{1,9})?(?!\d)|1\d{12}(?!\d)|1\d{15}(?!\d)|1\d{18}(?!\d)", 5),
     TimeSpec("ymd_dot", r"\d{4}\.[01]\d\.[0-3]\d(?![\d.])", 1),
 )
 SPEC_BY_NAME = {s.name: s for s in SPECS}
+YEARLESS_SPECS = frozenset(s.name for s in SPECS if s.yearless)
 _ZONE_AT_END = re.compile(r"(?:Z|[+-]\d{2}(?::?\d{2})?)$")
 
 
@@ -72,8 +75,13 @@ def machine_zone() -> str:
             return name
         except Exception:  # an unknown TZ value: fall back to the offset
             pass
+    # No usable name (an abbreviation like "PDT" is not one pandas accepts): the current offset, as +HH:MM.
     offset = datetime.now().astimezone().utcoffset()
-    return "UTC" if not offset else str(datetime.now().astimezone().tzinfo)
+    if not offset:
+        return "UTC"
+    minutes = int(offset.total_seconds() // 60)
+    sign = "+" if minutes >= 0 else "-"
+    return f"{sign}{abs(minutes) // 60:02d}:{abs(minutes) % 60:02d}"
 
 
 @dataclass
@@ -126,13 +134,15 @@ def _fix(text: pd.Series, pattern: str, replacement: str, literal: bool = False)
     needs = text.str.contains(pattern, regex=False) if literal else search(text, pattern)
     if not needs.any():
         return text
+    if needs.all():
+        return text.str.replace(pattern, replacement, regex=False) if literal else replace(text, pattern, replacement)
     text = text.copy()
     text[needs] = text[needs].str.replace(pattern, replacement, regex=False) if literal else \
         replace(text[needs], pattern, replacement)
     return text
 
 
-_ISO_REWRITES = r",|^\d{4}/|^\S{10} | ?(?:UTC|GMT)$| [+-]\d|[+-]\d{2}$"
+_ISO_REWRITES = r",|^\d{4}/|(?:UTC|GMT)$"
 
 
 def _iso_like(text: pd.Series, ctx: TimeContext) -> pd.Series:
@@ -152,12 +162,10 @@ def _iso_like(text: pd.Series, ctx: TimeContext) -> pd.Series:
 
 
 def _iso_rewrite(text: pd.Series) -> pd.Series:
+    # pandas' ISO 8601 reader takes a space for the T and ` +0100` / `+01` zones, but not these.
     text = _fix(text, ",", ".", literal=True)
     text = _fix(text, r"^(\d{4})/(\d{2})/(\d{2})", r"\1-\2-\3")
-    text = _fix(text, r"^(\S{10}) ", r"\1T")
-    text = _fix(text, r" ?(?:UTC|GMT)$", "Z")
-    text = _fix(text, r" ([+-]\d)", r"\1")
-    return _fix(text, r"([+-]\d{2})$", r"\1:00")
+    return _fix(text, r" ?(?:UTC|GMT)$", "Z")
 
 
 def _with_format(text: pd.Series, fmt: str, ctx: TimeContext, zoned: bool = False) -> pd.Series:
@@ -216,6 +224,8 @@ def parse_times(raw: pd.Series, spec_name: str, ctx: TimeContext) -> pd.Series:
     elif spec_name == "ctime":
         text = _fix(text, r"^(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun),? ", "")
         parsed = _with_seconds_format(text, "%b %d %H:%M:%S %Y", ctx)
+    elif spec_name == "dmy_text":
+        parsed = _with_seconds_format(text, "%d %b %Y %H:%M:%S", ctx)
     elif spec_name == "clf":
         parsed = _with_seconds_format(text, "%d/%b/%Y:%H:%M:%S %z", ctx, zoned=True)
     elif spec_name == "syslog":
@@ -224,6 +234,9 @@ def parse_times(raw: pd.Series, spec_name: str, ctx: TimeContext) -> pd.Series:
     elif spec_name == "md":
         months = pd.to_numeric(text.str.slice(0, 2), errors="coerce")
         parsed = _yearless(text, months, "%m-%d %H:%M:%S", ctx)
+    elif spec_name == "mmdd":
+        months = pd.to_numeric(text.str.slice(0, 2), errors="coerce")
+        parsed = _yearless(text, months, "%m%d %H:%M:%S", ctx)
     elif spec_name == "md_dot":
         months = pd.to_numeric(text.str.slice(0, 2), errors="coerce")
         parsed = _yearless(text, months, "%m.%d %H:%M:%S", ctx)
@@ -244,10 +257,23 @@ def parse_times(raw: pd.Series, spec_name: str, ctx: TimeContext) -> pd.Series:
     return out
 
 
-_ANY = [(s.name, re.compile(r"^\s*(?:" + s.regex + r")\s*$")) for s in SPECS]
-# The same shapes for RE2, which has no lookarounds; anchored at both ends they are not needed to classify.
 _LOOKAROUND = re.compile(r"\(\?<?[!=][^()]*(?:\([^()]*\)[^()]*)*\)")
-_ANY_RE2 = [(s.name, r"^(?:" + _LOOKAROUND.sub("", s.regex) + r")$") for s in SPECS]
+
+
+def without_lookarounds(regex: str) -> str:
+    """A shape's regex for RE2, which has no lookarounds; where the text around it is matched explicitly
+    (anchors, the next field), they are not needed."""
+    return _LOOKAROUND.sub("", regex)
+
+
+_ANY_RE2 = [(s.name, r"^(?:" + without_lookarounds(s.regex) + r")$") for s in SPECS]
+
+
+def _likely_first(text: pd.Series) -> list[tuple[str, str]]:
+    # A column's rows mostly share one shape: try the first row's shape first, the others after it.
+    first = text.iloc[0] if len(text) else ""
+    ranked = sorted(_ANY_RE2, key=lambda spec: re.fullmatch(spec[1], first) is None)
+    return ranked
 
 
 def parse_mixed_times(raw: pd.Series, ctx: TimeContext) -> pd.Series:
@@ -259,7 +285,7 @@ def parse_mixed_times(raw: pd.Series, ctx: TimeContext) -> pd.Series:
     if numeric.any():
         out[numeric] = _epoch(text[numeric])
         remaining &= ~numeric
-    for name, pattern in _ANY_RE2:
+    for name, pattern in _likely_first(text[remaining]):
         if not remaining.any():
             break
         hit = remaining & search(text.where(remaining, ""), pattern)
@@ -267,14 +293,6 @@ def parse_mixed_times(raw: pd.Series, ctx: TimeContext) -> pd.Series:
             out[hit] = parse_times(text[hit], name, ctx)
             remaining &= ~hit
     return out
-
-
-def find_spec(token: str) -> TimeSpec | None:
-    """The first shape that reads the whole token (used when learning a file's header)."""
-    for spec, (_, pattern) in zip(SPECS, _ANY):
-        if pattern.match(token):
-            return spec
-    return None
 
 
 def parse_with_format(raw: pd.Series, fmt: str, ctx: TimeContext) -> pd.Series:

@@ -16,6 +16,7 @@ from analyzer.findings import Findings
 
 MAX_SERVICES = 6  # beyond this, lines blur together; the rest are summed as "other services"
 OTHER = "other services"
+UNNAMED = "(unnamed service)"
 
 
 @dataclass(frozen=True)
@@ -46,7 +47,7 @@ def chart_markers(findings: Findings) -> list[Marker]:
         )
         if t is not None
     ]
-    markers += [Marker(e.time, e.text, "deploy") for e in findings.timeline if e.kind == "deploy" and e.time]
+    markers += [Marker(e.time, _label(e.text, 28), "deploy") for e in findings.timeline if e.kind == "deploy" and e.time]
     markers += [
         Marker(s.time, (s.commit or s.id)[:7], "commit")
         for s in findings.suspects[:3]
@@ -71,8 +72,9 @@ def render_chart_svg(findings: Findings, width_in: float = 10.0) -> str | None:
     with plt.rc_context(rc):
         fig, (ax_err, ax_anom) = plt.subplots(2, 1, sharex=True, figsize=(width_in, 5.2), layout="constrained")
         try:
-            _plot_panel(ax_err, frame, "errors", "errors / min")
-            _plot_panel(ax_anom, frame, "anomalous", "anomalous-template events / min")
+            origin = findings.root_cause.service
+            _plot_panel(ax_err, frame, "errors", "errors / min", origin)
+            _plot_panel(ax_anom, frame, "anomalous", "anomalous-template events / min", origin)
             markers = [m for m in chart_markers(findings) if _in_range(m.time, frame)]
             for ax in (ax_err, ax_anom):
                 _draw_markers(ax, markers, labelled=ax is ax_err)
@@ -104,12 +106,16 @@ def _rates(findings: Findings):
     frame = pd.DataFrame(
         {
             "time": pd.to_datetime([p.time for p in points], utc=True),
-            "service": [p.service for p in points],
+            # an unnamed service still gets a line (pandas would fold an empty column name into its parent)
+            "service": [p.service or UNNAMED for p in points],
             "errors": [p.errors for p in points],
             "anomalous": [p.anomalous for p in points],
         }
     )
     frame["service"] = _fold_quiet_services(frame)
+    frame = frame.dropna(subset=["service"])
+    if frame.empty:
+        return None
     table = frame.pivot_table(index="time", columns="service", values=["errors", "anomalous"], aggfunc="sum",
                               fill_value=0)
     per_minute = 60.0 / (findings.bucket_seconds or _guess_bucket_seconds(table.index))
@@ -117,10 +123,14 @@ def _rates(findings: Findings):
 
 
 def _fold_quiet_services(frame):
-    """Keep the services with the most errors; sum the rest, so the legend stays readable."""
-    ranked = frame.groupby("service", sort=False)["errors"].sum().sort_values(ascending=False, kind="stable")
+    """Keep the services with the most errors and anomalous events; sum the rest, so the legend stays readable.
+    A service with neither is left out: a flat line at zero says nothing and takes a colour."""
+    activity = frame["errors"] + frame["anomalous"]
+    ranked = activity.groupby(frame["service"], sort=False).sum().sort_values(ascending=False, kind="stable")
+    ranked = ranked[ranked > 0]
     keep = set(ranked.index[:MAX_SERVICES]) if len(ranked) > MAX_SERVICES + 1 else set(ranked.index)
-    return frame["service"].where(frame["service"].isin(keep), OTHER)
+    service = frame["service"].where(frame["service"].isin(keep), OTHER)
+    return service.where(frame["service"].isin(set(ranked.index)), None)
 
 
 def _guess_bucket_seconds(index) -> float:
@@ -129,10 +139,12 @@ def _guess_bucket_seconds(index) -> float:
     return max(1.0, float(index.to_series().diff().dropna().min().total_seconds()))
 
 
-def _plot_panel(ax, frame, measure: str, ylabel: str) -> None:
+def _plot_panel(ax, frame, measure: str, ylabel: str, origin: str | None) -> None:
     data = frame[measure]
     for service in data.columns:
-        ax.plot(data.index.to_pydatetime(), data[service].to_numpy(), label=_label(service), linewidth=1.3)
+        # the origin service drawn bold: it is usually quieter than the victims that shout after it
+        ax.plot(data.index.to_pydatetime(), data[service].to_numpy(), label=_label(service),
+                linewidth=2.6 if service == origin else 1.2, zorder=3 if service == origin else 2)
     ax.set_ylabel(ylabel)
     ax.grid(True, alpha=0.3)
     ax.set_ylim(bottom=0)

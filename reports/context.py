@@ -6,13 +6,14 @@ Markdown and the HTML template, so the two never disagree. Templates only lay it
 
 from __future__ import annotations
 
+import os
 import re
 import shlex
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 
 from analyzer.findings import Anomaly, Example, Findings, Suspect
-from reports.links import safe_url, suspect_url
+from reports.links import sibling_commit_url, suspect_url
 
 MAX_EXAMPLES_QUOTED = 3
 _HTTP_ENDPOINT = re.compile(r"\b(GET|POST|PUT|PATCH|DELETE|HEAD|OPTIONS)\s+(/[^\s\"?]*)")
@@ -90,7 +91,23 @@ class ReportContext:
     chart_file: str | None = None  # the chart image beside the Markdown, relative to it
     chart_svg: str | None = None  # the chart for inline embedding (HTML)
     skipped_total: int = 0
+    undecodable_bytes: int = 0
     zones_assumed: list[str] = field(default_factory=list)
+    paths: PathDisplay | None = None
+    no_incident: bool = False  # the analysis ran and found nothing anomalous (not the same as having no timestamps)
+    services_quiet: int = 0  # services left out of the impact table: no errors before or during
+
+    @property
+    def window(self) -> str:
+        """The incident window in words, saying why when there is none."""
+        incident = self.findings.incident
+        if incident.start is None:
+            if incident.detection == "none":
+                return "unknown: the logs carry no usable timestamps"
+            return "none: no incident was found in these logs" if self.no_incident else "unknown"
+        end = format_time(incident.end) if incident.end else "not recovered by the end of the logs"
+        lasted = f" ({format_duration(self.duration)})" if self.duration else ""
+        return f"{format_time(incident.start)} → {end}{lasted}"
 
     @property
     def commands_script(self) -> str:
@@ -100,7 +117,10 @@ class ReportContext:
 def build_context(findings: Findings, chart_file: str | None = None, chart_svg: str | None = None) -> ReportContext:
     suspects = _suspect_views(findings)
     blamed = next((s for s in suspects if s.blamed), None)
-    timeline = _timeline_rows(findings, suspects)
+    paths = path_display(findings)
+    timeline = _timeline_rows(findings, suspects, paths)
+    impact = _impact(findings)
+    shown_impact = _impact_worth_showing(impact)
     incident = findings.incident
     duration = incident.end - incident.start if incident.start and incident.end else None
     return ReportContext(
@@ -111,19 +131,23 @@ def build_context(findings: Findings, chart_file: str | None = None, chart_svg: 
         confidence=findings.root_cause.confidence,
         duration=duration,
         ongoing=incident.start is not None and incident.end is None,
-        impact=_impact(findings),
+        impact=shown_impact,
         endpoints=_endpoints(findings.anomalies),
         timeline=timeline,
         suspects=suspects,
         blamed=blamed,
-        quotes=_quotes(findings.anomalies),
+        quotes=_quotes(findings.anomalies, paths),
         commands=_commands(findings, blamed),
         actions=_actions(findings, blamed),
         revert=next((row for row in timeline if row.kind == "revert"), None),
         chart_file=chart_file,
         chart_svg=chart_svg,
         skipped_total=sum(s.lines_skipped for s in findings.inputs.sources),
+        undecodable_bytes=sum(s.bytes_undecodable for s in findings.inputs.sources),
         zones_assumed=sorted({s.timezone_assumed for s in findings.inputs.sources if s.timezone_assumed}),
+        paths=paths,
+        no_incident=incident.start is None and not findings.anomalies,
+        services_quiet=len(impact) - len(shown_impact),
     )
 
 
@@ -186,6 +210,11 @@ def format_duration(value: timedelta | None) -> str:
     if value is None:
         return "unknown"
     seconds = int(value.total_seconds())
+    if seconds < 0:
+        return "-" + format_duration(-value)
+    days, day_rest = divmod(seconds, 86400)
+    if days >= 2:
+        return f"{days} days {day_rest // 3600} h"
     hours, rest = divmod(seconds, 3600)
     minutes, secs = divmod(rest, 60)
     if hours:
@@ -208,8 +237,8 @@ def _impact(findings: Findings) -> list[ImpactRow]:
                 service=service.name,
                 errors_baseline=service.error_events_baseline,
                 errors_incident=service.error_events_incident,
-                events_baseline=events[1].get(service.name, 0) if findings.series else None,
-                events_incident=events[0].get(service.name, 0) if findings.series else None,
+                events_baseline=events[1].get(service.name, 0) if findings.series and events[1] is not None else None,
+                events_incident=events[0].get(service.name, 0) if findings.series and events[0] is not None else None,
                 error_rate_baseline=_per_minute(service.error_events_baseline, baseline),
                 error_rate_incident=_per_minute(service.error_events_incident, window),
                 onset=service.onset,
@@ -228,11 +257,12 @@ def _logs_end(findings: Findings) -> datetime | None:
     return max(times) if times else None
 
 
-def _sum_events(findings: Findings, window: tuple[datetime | None, datetime | None]) -> dict[str, int]:
+def _sum_events(findings: Findings, window: tuple[datetime | None, datetime | None]) -> dict[str, int] | None:
+    """Events per service within the window; None when the window is not known."""
     start, end = window
     totals: dict[str, int] = {}
     if start is None or end is None:
-        return totals
+        return None
     for point in findings.series:
         if point.time and start <= point.time < end:
             totals[point.service] = totals.get(point.service, 0) + point.events
@@ -262,15 +292,48 @@ def _suspect_views(findings: Findings) -> list[SuspectView]:
     ]
 
 
-def _timeline_rows(findings: Findings, suspects: list[SuspectView]) -> list[TimelineRow]:
+def _timeline_rows(findings: Findings, suspects: list[SuspectView], paths: "PathDisplay") -> list[TimelineRow]:
+    """The verdict's timeline as it is (it chooses the rows); refs shortened for reading, commits linked."""
     urls = {v.suspect.commit: v.url for v in suspects if v.suspect.commit and v.url}
-    rows = [TimelineRow(e.time, e.kind, e.text, _ref_text(e.ref), _ref_url(e.ref, urls)) for e in findings.timeline]
-    listed = {(r.time, r.ref) for r in rows}
-    for change in findings.state_changes:
-        where = f"{change.path}:{change.line}"
-        if change.time is not None and (change.time, where) not in listed:
-            rows.append(TimelineRow(change.time, "state-change", f"{change.service}: {change.text}", where, None))
-    return sorted(rows, key=lambda r: r.time)
+    rows = [TimelineRow(e.time, e.kind, e.text, paths.ref(_ref_text(e.ref)), _ref_url(e.ref, urls))
+            for e in findings.timeline if e.time is not None]
+    return sorted(rows, key=lambda r: utc(r.time))
+
+
+_LONG_HEX = re.compile(r"[0-9a-f]{32,}")
+
+
+@dataclass(frozen=True)
+class PathDisplay:
+    """Log paths as a reader wants them: relative to the directory all sources share (stated once in the report),
+    with Kubernetes' 64-hex container ids cut short in busy tables. Commands keep the full paths."""
+
+    root: str | None
+
+    def relative(self, path: str | None) -> str:
+        if not path:
+            return ""
+        if self.root and path.startswith(self.root.rstrip("/") + "/"):
+            return path[len(self.root.rstrip("/")) + 1 :]
+        return path
+
+    def ref(self, ref: str | None) -> str | None:
+        """`path:line` shortened (relative, long hex ids cut); anything else (a sha, `deploys.csv:7`) as it is."""
+        if not ref:
+            return ref
+        return _LONG_HEX.sub(lambda m: m.group(0)[:12] + "…", self.relative(ref))
+
+
+def path_display(findings: Findings) -> PathDisplay:
+    paths = [s.path for s in findings.inputs.sources if s.path and not s.path.startswith("<")]
+    if len(paths) < 2:
+        root = os.path.dirname(paths[0]) if paths else None
+    else:
+        try:
+            root = os.path.commonpath(paths)
+        except ValueError:  # relative and absolute paths mixed
+            root = None
+    return PathDisplay(root or None)
 
 
 def _ref_text(ref: str | None) -> str | None:
@@ -278,29 +341,30 @@ def _ref_text(ref: str | None) -> str | None:
 
 
 def _ref_url(ref: str | None, urls: dict[str, str]) -> str | None:
-    if not ref:
-        return None
-    if ref in urls:
-        return urls[ref]
-    # a sha of a commit that is not a suspect (a revert): reuse a suspect's page pattern
-    template = next(iter(urls.items()), None)
-    if template and re.fullmatch(r"[0-9a-fA-F]{40,64}", ref):
-        sha, url = template
-        return safe_url(url.replace(sha, ref))
-    return None
+    return sibling_commit_url(urls, ref)
 
 
-def _quotes(anomalies: list[Anomaly]) -> list[Quote]:
+def _quotes(anomalies: list[Anomaly], paths: PathDisplay) -> list[Quote]:
     """The first examples of the most explanatory templates: the log lines the root cause rests on."""
     quotes = []
     for anomaly in anomalies[:MAX_EXAMPLES_QUOTED]:
         for example in anomaly.examples[:1]:
-            quotes.append(Quote(_where(example), example.text, anomaly.template))
+            quotes.append(Quote(paths.ref(_where(example)), example.text, anomaly.template))
     return quotes
 
 
 def _where(example: Example) -> str:
     return f"{example.path}:{example.line}"
+
+
+MAX_IMPACT_ROWS = 12
+
+
+def _impact_worth_showing(rows: list[ImpactRow]) -> list[ImpactRow]:
+    """Services with errors (in the analyzer's order), never fewer than three rows, at most a dozen."""
+    noisy = [r for r in rows if r.errors_baseline or r.errors_incident]
+    shown = noisy if len(noisy) >= 3 else noisy + [r for r in rows if r not in noisy][: 3 - len(noisy)]
+    return shown[:MAX_IMPACT_ROWS]
 
 
 def _commands(findings: Findings, blamed: SuspectView | None) -> list[Command]:

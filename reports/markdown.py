@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import re
 
+from markupsafe import Markup, escape
+
 _SPECIAL = re.compile(r"([\\`*_\[\]<>|~])")
 _LINE_START = re.compile(r"^(\d{0,9})((?<=\d)[.)]|(?<!\d)[#+\-])(?=\s|$)")
 _NEWLINES = re.compile(r"\s*[\r\n]+\s*")
@@ -16,9 +18,37 @@ _NEWLINES = re.compile(r"\s*[\r\n]+\s*")
 
 def md_text(value: object) -> str:
     """Inline prose: markup characters escaped, line breaks folded."""
-    escaped = _SPECIAL.sub(r"\\\1", _one_line(value))
+    return _escape(_one_line(value), at_line_start=True)
+
+
+def _escape(text: str, at_line_start: bool) -> str:
+    escaped = _SPECIAL.sub(r"\\\1", text)
+    if not at_line_start:
+        return escaped
     # block markers only act at the start of a line; a template may put prose there
     return _LINE_START.sub(lambda m: m.group(1) + "\\" + m.group(2), escaped)
+
+
+_CODE_SPAN = re.compile(r"`([^`\n]+)`")
+
+
+def md_prose(value: object, cell: bool = False) -> str:
+    """Prose from the analyzer, which quotes identifiers `like this`: those stay code spans, the rest is escaped.
+    `cell=True` for a table cell."""
+    text = _one_line(value)
+    parts, cursor = [], 0
+    for match in _CODE_SPAN.finditer(text):
+        parts.append(_escape(text[cursor : match.start()], at_line_start=cursor == 0))
+        parts.append(md_code(match.group(1), cell=cell))
+        cursor = match.end()
+    parts.append(_escape(text[cursor:], at_line_start=cursor == 0))
+    return "".join(parts)
+
+
+def html_prose(value: object) -> Markup:
+    """The same for HTML: everything escaped, backtick-quoted identifiers shown as <code>."""
+    text = escape(str(value if value is not None else ""))
+    return Markup(_CODE_SPAN.sub(lambda m: f"<code>{m.group(1)}</code>", str(text)))
 
 
 def md_code(value: object, cell: bool = False) -> str:

@@ -12,7 +12,7 @@ import jinja2
 
 from parsers.errors import UserError
 from reports.context import format_clock, format_duration, format_time
-from reports.markdown import md_block, md_code, md_link, md_text
+from reports.markdown import html_prose, md_block, md_code, md_link, md_prose, md_text
 
 DEFAULT_TEMPLATES = Path(__file__).resolve().parent / "templates"
 MARKDOWN_TEMPLATE = "postmortem.md.j2"
@@ -47,6 +47,7 @@ def environment(template_dir: Path | None, html: bool) -> jinja2.Environment:
         block=md_block,
         link=md_link,
         excerpt=excerpt,
+        prose=html_prose if html else md_prose,
     )
     return env
 

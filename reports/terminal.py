@@ -12,7 +12,7 @@ from rich.table import Table
 from rich.text import Text
 
 from analyzer.findings import Findings
-from reports.context import format_duration, format_time, short_sha
+from reports.context import PathDisplay, format_duration, format_time, short_sha
 from reports.redact import redact_findings
 
 SPARK_BLOCKS = "▁▂▃▄▅▆▇█"
@@ -53,31 +53,31 @@ def sparkline(values: Sequence[float], width: int = SPARK_WIDTH) -> str:
 
 def _verdict(findings: Findings) -> Text:
     cause, incident = findings.root_cause, findings.incident
-    text = Text()
-    text.append("Root cause: ", style="bold")
-    text.append(cause.summary or "not determined")
-    text.append("  [")
-    text.append(f"{cause.confidence} confidence", style=_CONFIDENCE_STYLE.get(cause.confidence, ""))
-    text.append("]\n")
+    lines = [Text.assemble(("Root cause: ", "bold"), cause.summary or "not determined", "  [confidence: ",
+                           (cause.confidence, _CONFIDENCE_STYLE.get(cause.confidence, "")), "]")]
     if incident.start is not None:
-        text.append("Onset: ", style="bold")
-        text.append(format_time(incident.start))
+        onset = Text.assemble(("Onset: ", "bold"), format_time(incident.start))
         if cause.service:
-            text.append(f" in {cause.service}")
+            onset.append(f" in {cause.service}")
         if incident.end is not None:
-            text.append(f", recovered after {format_duration(incident.end - incident.start)}")
+            onset.append(f", recovered after {format_duration(incident.end - incident.start)}")
         else:
-            text.append(", not recovered by the end of the logs")
-        text.append("\n")
+            onset.append(", not recovered by the end of the logs")
+        lines.append(onset)
+    elif incident.detection == "none":
+        lines.append(Text("Onset: unknown (the logs carry no usable timestamps)", style="dim"))
     else:
-        text.append("Onset: unknown (the logs carry no usable timestamps)\n", style="dim")
+        lines.append(Text("Onset: none found (no change in the logs stood out from their noise)", style="dim"))
     if findings.anomalies:
         top = findings.anomalies[0]
-        text.append("Top evidence: ", style="bold")
-        text.append(f"{top.kind} '{top.template}' ({top.count_baseline} → {top.count_incident})")
+        evidence = Text.assemble(("Top evidence: ", "bold"),
+                                 f"{top.kind} '{top.template}' ({top.count_baseline} → {top.count_incident})")
         if top.examples:
-            text.append(f" at {top.examples[0].path}:{top.examples[0].line}", style="dim")
-    return text
+            # as the user gave the paths (they know them), only long container ids cut
+            where = PathDisplay(None).ref(f"{top.examples[0].path}:{top.examples[0].line}")
+            evidence.append(f" at {where}", style="dim")
+        lines.append(evidence)
+    return Text("\n").join(lines)
 
 
 def _spark_line(findings: Findings) -> Text | None:

@@ -114,8 +114,9 @@ def _templates(frame: pd.DataFrame, ids: dict[str, int], streams: list[Stream]) 
     for text, tid in ids.items():
         rows = ordered[ordered["template_id"] == tid]
         level = next(s.level for s in streams if s.template == text)
-        examples = [Example(path=p, line=int(n), text=m) for p, n, m in rows[["path", "line", "message"]].head(3).values]
-        recent = [Example(path=p, line=int(n), text=m) for p, n, m in rows[["path", "line", "message"]].tail(3).values]
+        picked = rows[["path", "line", "message"]]
+        examples = [Example(path=p, line=int(n), text=m) for p, n, m in picked.head(3).values]
+        recent = [Example(path=p, line=int(n), text=m) for p, n, m in picked.tail(3).values]
         templates[tid] = TemplateInfo(id=tid, text=text, count=len(rows), level=level, examples=examples,
                                       recent=recent)
     return templates

@@ -50,7 +50,10 @@ def test_cascade_anomalies_are_the_new_errors_and_chronic_noise_is_ruled_out():
     deadlock = sc.template_id(scenario.templates, "Deadlock")
     assert kinds[scenario.templates[deadlock].text] == "new"
     assert kinds["Payment authorized for order <*>"] == "drop"
-    noise = {"Cache refresh failed for key <*>, serving stale value", "Failed to send metrics batch: connection reset by peer"}
+    noise = {
+        "Cache refresh failed for key <*>, serving stale value",
+        "Failed to send metrics batch: connection reset by peer",
+    }
     assert not noise & set(kinds)
     assert any("Cache refresh failed" in r or "Failed to send metrics" in r for r in result.ruled_out)
     # The origin's own error outranks the louder complaints of its callers.

@@ -86,8 +86,8 @@ def test_state_file_is_written_and_reused_so_ids_stay(tmp_path):
     run_templates([str(healthy)], ParseOptions(tz="UTC"), None, str(state))
     assert state.exists()
 
-    incident = write(tmp_path, "incident/app.log", "2026-11-20 07:00:00,001 WARN [main] c.s.Checkout - retrying order 9\n"
-                     + APP_LOG)
+    retry = "2026-11-20 07:00:00,001 WARN [main] c.s.Checkout - retrying order 9\n"
+    incident = write(tmp_path, "incident/app.log", retry + APP_LOG)
     out = tmp_path / "assignments.csv"
     run_templates([str(incident)], ParseOptions(tz="UTC"), str(out), str(state))
     rows = read_csv(out)

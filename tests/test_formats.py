@@ -311,6 +311,12 @@ ECC 1131566462 2005.11.09 cn142 Nov 9 12:01:02 cn142/cn142 kernel: EDAC k8 MC0: 
 """, ["session closed for user root", "(root) CMD (run-parts /etc/cron.hourly)", "EDAC k8 MC0: general bus error"],
             ts("2005-11-09 20:01:01")),
     }
+    cases["mysql.log"] = ("""\
+2024-03-05T14:02:11.482913Z 0 [Warning] [MY-010068] [Server] CA certificate ca.pem is self signed.
+2024-03-05T14:02:11.500000Z 0 [System] [MY-010931] [Server] /usr/sbin/mysqld: ready for connections.
+2024-03-05T14:02:12.000000Z 8 [ERROR] [MY-012592] [InnoDB] Operating system error number 28 in a file operation.
+""", ["CA certificate ca.pem is self signed.", "/usr/sbin/mysqld: ready for connections.",
+      "Operating system error number 28 in a file operation."], ts("2024-03-05T14:02:11.482913Z"))
     for name, (text, messages, first_time) in cases.items():
         path = write(tmp_path, name, text)
         events, stats = read_one(path, year=2017)
@@ -318,3 +324,71 @@ ECC 1131566462 2005.11.09 cn142 Nov 9 12:01:02 cn142/cn142 kernel: EDAC k8 MC0: 
         assert events["message"].tolist() == messages, name
         assert events["time"][0] == first_time, name
         assert stats.lines_without_time == 0, name
+
+
+def test_postgres_stderr_log_with_level_or_label_column(tmp_path):
+    path = write(tmp_path, "postgres/postgresql-16-main.log", """\
+2026-04-08 11:00:35.211 UTC [26017] LOG:  duration: 1705.264 ms  statement: SELECT 1
+2026-04-08 11:01:53.917 UTC [48532] LOG:  automatic vacuum of table "orders.public.payments": index scans: 1
+\tpages: 0 removed, 5354 remain, 121 scanned
+2026-04-08 16:41:07.183 UTC [1121] PANIC:  could not write to file "pg_wal/xlogtemp.1121": No space left on device
+2026-04-08 16:41:08.001 UTC [3311] FATAL:  the database system is in recovery mode
+2026-04-08 16:41:08.002 UTC [3311] DETAIL:  The postmaster has commanded this server process to roll back.
+2026-04-08 16:41:09.000 UTC [3312] ERROR:  relation "payments" does not exist
+""")
+    events, stats = read_one(path, tz="Asia/Tokyo")
+    assert stats.format == "text" and stats.timezone_assumed is None  # the line says UTC
+    assert events["level"].tolist() == ["INFO", "INFO", "FATAL", "FATAL", "", "ERROR"]
+    assert events["message"][0] == "duration: 1705.264 ms  statement: SELECT 1"
+    assert events["lines"][1] == 2
+    assert events["time"][2] == ts("2026-04-08 16:41:07.183")
+    assert events["service"].unique().tolist() == ["postgresql-16-main"]
+
+
+def test_log4j_logger_names_with_brackets(tmp_path):
+    path = write(tmp_path, "payment.log", """\
+2026-04-08T11:00:24.520Z WARN  [http-nio-8080-exec-31] org.hibernate.orm.query - HHH90003004: applying in memory
+2026-04-08T11:00:25.000Z ERROR [http-nio-8080-exec-25] o.a.c.c.C.[.[.[.[dispatcherServlet] - Servlet.service() threw exception
+org.springframework.transaction.CannotCreateTransactionException: Could not open JPA EntityManager for transaction
+\tat org.springframework.orm.jpa.JpaTransactionManager.doBegin(JpaTransactionManager.java:466)
+""")
+    events, stats = read_one(path)
+    assert stats.format == "log4j" and stats.warnings == []
+    assert events["logger"].tolist() == ["org.hibernate.orm.query", "o.a.c.c.C.[.[.[.[dispatcherServlet]"]
+    assert events["message"][1].startswith("Servlet.service() threw exception\norg.springframework")
+
+
+def test_klog_from_kubernetes_components(tmp_path):
+    path = write(tmp_path, "kube-scheduler.log", """\
+I0305 14:02:11.482913       1 scheduler.go:447] "Successfully bound pod to node" pod="shop/payment-0" node="k8s-node-02"
+E0305 14:02:12.001004       1 framework.go:1124] "Failed running Reserve plugin" err="volume binding: no space left"
+W0305 14:02:13.500000       1 reflector.go:424] k8s.io/client-go/informers/factory.go:150: watch of *v1.Pod ended
+""")
+    events, stats = read_one(path, year=2024)
+    assert stats.format == "klog"
+    assert events["level"].tolist() == ["INFO", "ERROR", "WARN"]
+    assert events["logger"][1] == "framework.go:1124"
+    assert events["message"][0].startswith('"Successfully bound pod to node"')
+    assert events["time"][0] == ts("2024-03-05 14:02:11.482913")
+
+
+def test_elasticsearch_and_redis(tmp_path):
+    es = write(tmp_path, "es.log", """\
+[2024-03-05T14:02:11,482][INFO ][o.e.n.Node               ] [node-1] started
+[2024-03-05T14:02:12,001][WARN ][o.e.c.r.a.DiskThresholdMonitor] [node-1] high disk watermark [90%] exceeded
+""")
+    events, stats = read_one(es)
+    assert stats.format == "elasticsearch"
+    assert events["level"].tolist() == ["INFO", "WARN"]
+    assert events["logger"][1] == "o.e.c.r.a.DiskThresholdMonitor" and events["host"][0] == "node-1"
+    assert events["message"][1] == "high disk watermark [90%] exceeded"
+    redis = write(tmp_path, "redis.log", """\
+1:C 05 Mar 2024 14:02:11.482 # Redis version=7.2.4, bits=64, commit=00000000, modified=0, pid=1, just started
+1:M 05 Mar 2024 14:02:11.483 * Ready to accept connections tcp
+1:M 05 Mar 2024 14:05:00.100 # Background saving error
+""")
+    events, stats = read_one(redis)
+    assert stats.format == "text"
+    assert events["message"][1] == "Ready to accept connections tcp"
+    assert events["time"][2] == ts("2024-03-05 14:05:00.100")
+    assert events["level"][2] == "ERROR"  # from the text: the format has no level field

@@ -246,3 +246,137 @@ def test_bad_custom_format_is_a_user_error(tmp_path):
     config.write_text("[formats.broken]\nregex = '(?P<time>\\S+) (unclosed'\n")
     with pytest.raises(UserError, match="invalid"):
         list(read_logs([str(config)], ParseOptions(config_path=str(config))))
+
+
+def _sorted_log(path, lines):
+    with open(path, "w") as fh:
+        for i in range(lines):
+            fh.write(f"2024-03-05T{10 + i // 3600:02d}:{i // 60 % 60:02d}:{i % 60:02d}.000Z INFO [main] app.Worker - step {i}\n")
+            if i % 500 == 0:
+                fh.write("java.lang.IllegalStateException: checkpoint\n\tat app.Worker.run(Worker.java:1)\n")
+
+
+def test_since_on_a_sorted_file_bisects_and_gives_the_same_events(tmp_path, monkeypatch):
+    import parsers.ingest as ingest
+
+    path = tmp_path / "big.log"
+    _sorted_log(path, 20000)
+    since = datetime(2024, 3, 5, 14, 0, tzinfo=timezone.utc)
+    whole, whole_stats = read_one(path, since=since)
+    monkeypatch.setattr(ingest, "_BISECT_FROM", 0)
+    monkeypatch.setattr(ingest, "_BISECT_RESOLUTION", 4096)
+    calls = []
+    real = ingest._parse_chunk
+    monkeypatch.setattr(ingest, "_parse_chunk", lambda lines, *a, **k: calls.append(len(lines)) or real(lines, *a, **k))
+    bisected, stats = read_one(path, since=since)
+    assert sum(calls) < 0.5 * whole_stats.lines  # most lines before --since were never parsed
+    assert bisected["line"].tolist() == whole["line"].tolist()
+    assert bisected["message"].tolist() == whole["message"].tolist()
+    assert stats.lines == whole_stats.lines
+    assert stats.lines_skipped == whole_stats.lines_skipped == whole["line"].iloc[0] - 1
+    assert bisected["time"].iloc[0] == ts("2024-03-05T14:00:00Z")
+
+
+def test_since_on_an_unsorted_file_reads_it_all(tmp_path, monkeypatch):
+    import parsers.ingest as ingest
+
+    path = tmp_path / "shuffled.log"
+    text = "".join(f"2024-03-05T1{(i * 7) % 10}:00:00Z INFO [main] app.W - n {i}\n" for i in range(4000))
+    path.write_text(text)
+    monkeypatch.setattr(ingest, "_BISECT_FROM", 0)
+    monkeypatch.setattr(ingest, "_BISECT_RESOLUTION", 1024)
+    since = datetime(2024, 3, 5, 15, 0, tzinfo=timezone.utc)
+    events, stats = read_one(path, since=since)
+    assert len(events) == sum(1 for i in range(4000) if (i * 7) % 10 >= 5)
+    assert stats.lines_skipped == 4000 - len(events)
+
+
+def test_big_endian_utf16_across_read_blocks(tmp_path):
+    # More than one 4 MiB read block: a line and a code unit cut by a block edge must come out whole.
+    path = tmp_path / "wide-be.log"
+    count = 70_000
+    text = "".join(f"2024-03-05 14:02:{i % 60:02d} INFO app: café {i}\r\n" for i in range(count))
+    path.write_bytes(b"\xfe\xff" + text.encode("utf-16-be"))
+    assert path.stat().st_size > 4 << 20
+    events, stats = read_one(path)
+    assert stats.lines == count and stats.bytes_undecodable == 0
+    assert events["message"].tolist() == [f"café {i}" for i in range(count)]
+
+
+def test_a_broken_pyproject_found_by_chance_is_ignored_but_a_named_config_is_not(tmp_path, monkeypatch):
+    (tmp_path / "pyproject.toml").write_text("[project\nname = ")
+    path = write(tmp_path, "app.log", JAVA.format(m=1))
+    monkeypatch.chdir(tmp_path)
+    events, _ = read_one(path)
+    assert len(events) == 2
+    with pytest.raises(UserError, match="could not be read"):
+        read_one(path, config_path=str(tmp_path / "pyproject.toml"))
+
+
+def test_a_file_named_twice_is_read_once_and_unparsed_lines_are_counted_as_lines(tmp_path):
+    from parsers.ingest import read_logs
+    from parsers.records import ParseOptions
+
+    log = tmp_path / "app.log"
+    log.write_text(
+        "2026-01-05 10:00:00,001 INFO app: started\n"
+        "#### garbage without a header\n"
+        "2026-01-05 10:00:01,001 ERROR app: failed\n"
+        "Traceback (most recent call last):\n"
+        '  File "app.py", line 3, in <module>\n'
+        "KeyError: 'x'\n",
+        encoding="utf-8",
+    )
+    batches = list(read_logs([str(log), str(tmp_path)], ParseOptions(tz="UTC")))
+    sources = [b.source for b in batches if b.last]
+    assert len(sources) == 1 and sources[0].lines == 6
+    events = batches[0].events
+    assert int(events["lines"].sum()) + sources[0].lines_skipped == 6
+    assert sources[0].lines_unparsed == int(events.loc[~events["parsed"], "lines"].sum())
+
+
+def _numbered_log(n: int) -> bytes:
+    return "".join(f"2026-01-05T10:{i // 60 % 60:02d}:{i % 60:02d}Z INFO app: request {i} served in {i % 97} ms\n"
+                   for i in range(n)).encode()
+
+
+@pytest.mark.parametrize("damage", ["truncated", "corrupt"])
+def test_a_damaged_gzip_keeps_every_line_before_the_damage_and_says_where(tmp_path, damage):
+    import gzip as gz
+
+    from parsers.ingest import read_logs
+    from parsers.records import ParseOptions
+
+    packed = gz.compress(_numbered_log(20_000))
+    if damage == "truncated":
+        packed = packed[: len(packed) // 2]
+    else:
+        middle = len(packed) // 2
+        packed = packed[:middle] + bytes(64) + packed[middle + 64:]
+    path = tmp_path / "app.log.1.gz"
+    path.write_bytes(packed)
+    batches = list(read_logs([str(path)], ParseOptions(tz="UTC")))
+    stats = batches[-1].source
+    kept = sum(int(b.events["lines"].sum()) for b in batches)
+    assert kept >= 9_000 and kept == stats.lines
+    first = batches[0].events["message"].iloc[0]
+    assert first == "request 0 served in 0 ms"
+    # The count is of the whole lines before the damage; the cut line the damage ends is kept after it.
+    said = [int(w.split("damaged after ")[1].split()[0]) for w in stats.warnings if "damaged after" in w]
+    assert said and stats.lines - 1 <= said[0] <= stats.lines, stats.warnings
+
+
+def test_concatenated_gzip_members_and_bz2_xz_read_whole(tmp_path):
+    import bz2 as bz
+    import gzip as gz
+    import lzma
+
+    from parsers.ingest import read_logs
+    from parsers.records import ParseOptions
+
+    body = _numbered_log(3000)
+    (tmp_path / "a.log.gz").write_bytes(gz.compress(body[:100_000]) + gz.compress(body[100_000:]))
+    (tmp_path / "b.log.bz2").write_bytes(bz.compress(body))
+    (tmp_path / "c.log.xz").write_bytes(lzma.compress(body))
+    sources = [b.source for b in read_logs([str(tmp_path)], ParseOptions(tz="UTC")) if b.last]
+    assert [(s.lines, s.warnings) for s in sources] == [(3000, []), (3000, []), (3000, [])]

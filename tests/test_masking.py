@@ -21,6 +21,9 @@ from analyzer.masking import mask_message, mask_messages
         # Identifiers glued to numbers by underscores are variable as a whole.
         ("Deleting block blk_-6952295868487656571 now", "Deleting block <*> now"),
         ("Block broadcast_39 stored", "Block <*> stored"),
+        # Booleans and nulls are values wherever they stand; `None` only as a key's value (it is also a word).
+        ("setLightsOn(true) canceled false ws=null", "setLightsOn(<*>) canceled <*> ws=<*>"),
+        ("result=None but None of them", "result=<*> but None of them"),
         # key=value keeps its key.
         ("uid=0 euid=1000 tty=ssh", "uid=<*> euid=<*> tty=ssh"),
         ("Times: total = 39, boot = -103", "Times: total = <*>, boot = <*>"),
@@ -36,6 +39,18 @@ from analyzer.masking import mask_message, mask_messages
         ("connection at Sun Jul 24 02:38:22 2005 from x", "connection at <*> from x"),
         ("started 2016-09-28 04:30:31.455 ok", "started <*> ok"),
         ("", ""),
+        # Access logs: the status keeps its class (a 504 is not a 200), the user agent and query are variables.
+        (
+            '"GET /search?q=trail&page=2 HTTP/1.1" 504 0 "https://shop.example.com/" "Mozilla/5.0 (X11; Linux '
+            'x86_64; rv:123.0) Gecko/20100101 Firefox/123.0"',
+            '"GET <*> HTTP/1.1" 5xx <*> "<*>" "<*>"',
+        ),
+        ('"POST /api/cart HTTP/1.1" 201 17 "-" "curl/8.1.2"', '"POST <*> HTTP/1.1" 2xx <*> "-" "<*>"'),
+        (
+            "sync failed: HTTP 503 from feed, status=404, status code 500",
+            "sync failed: HTTP 5xx from feed, status=4xx, status code 5xx",
+        ),
+        ("retried 503 times, status 12345", "retried <*> times, status <*>"),
     ],
 )
 def test_masking_edge_cases(message, expected):

@@ -49,3 +49,11 @@ def test_chart_labels_are_redacted(tmp_path):
     assert token[:12] in (tmp_path / "off" / "postmortem-chart.svg").read_text()  # the labels do carry the text
     svg = (tmp_path / "on" / "postmortem-chart.svg").read_text()
     assert token[4:12] not in svg and "[REDACTED]" in svg
+
+
+def test_services_with_nothing_to_show_are_left_out():
+    findings = make_findings()
+    quiet = [SeriesPoint(p.time, "cron", 5, 0, 0) for p in findings.series if p.service == "cart"]
+    svg = render_chart_svg(dataclasses.replace(findings, series=findings.series + quiet))
+    assert ">cron<" not in svg and ">payments<" in svg
+    assert render_chart_svg(dataclasses.replace(findings, series=quiet)) is None

@@ -40,3 +40,14 @@ def test_link_only_with_a_url():
     assert md_link("x", None) == "x"
     assert RENDER.renderInline(md_link("`abc`", "https://github.com/a/b/commit/abc")) == \
         '<a href="https://github.com/a/b/commit/abc"><code>abc</code></a>'
+
+
+def test_prose_keeps_the_analyzers_code_spans():
+    from reports.markdown import html_prose, md_prose
+
+    text = "the diff shares `pool.connection` and `a|b` with <x> *y*"
+    assert RENDER.renderInline(md_prose(text)) == \
+        "the diff shares <code>pool.connection</code> and <code>a|b</code> with &lt;x&gt; *y*"
+    assert "`a\\|b`" in md_prose(text, cell=True)
+    assert str(html_prose("`<b>` & `x`")) == "<code>&lt;b&gt;</code> &amp; <code>x</code>"
+    assert RENDER.renderInline(md_prose("un`balanced <b>")) == "un`balanced &lt;b&gt;"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import html
 import json
 import re
@@ -11,7 +12,7 @@ import jsonschema
 import pytest
 from markdown_it import MarkdownIt
 
-from analyzer.findings import Findings, Incident, Inputs, RootCause, SourceReport, load_schema
+from analyzer.findings import Findings, Incident, Inputs, RootCause, ServiceScore, SourceReport, load_schema
 from parsers.errors import UserError
 from reports import redact_text, render_json, write_reports
 from tests.findings_factory import REVERT_SHA, SHA, make_findings, secret_corpus
@@ -69,7 +70,8 @@ def test_html_sections_in_order(report):
 
 def test_markdown_quotes_log_lines_with_file_and_line(report):
     md = report["postmortem.md"].read_text()
-    assert "`logs/payments/app.log:4521`" in md
+    # paths relative to the sources' shared directory, which the report names once
+    assert "`payments/app.log:4521`" in md and "Paths in this report are relative to `logs`." in md
     # the stack trace is quoted whole, in a fenced block, its tab-indented frames intact
     block = re.search(r"```text\n(ERROR \[payments\].*?)\n```", md, flags=re.S)
     assert block and "\tat com.shop.payments.ChargeService.charge(ChargeService.java:88)" in block.group(1)
@@ -78,7 +80,7 @@ def test_markdown_quotes_log_lines_with_file_and_line(report):
 def test_markdown_renders_as_intended(report):
     rendered = markdown_to_html(report["postmortem.md"].read_text())
     assert re.findall(r"<h2>(.+?)</h2>", rendered) == SECTIONS
-    assert rendered.count("<table>") == 7
+    assert rendered.count("<table>") == 8
     assert f'<a href="https://github.com/shop/shop/commit/{SHA}"><code>3f9c2a7</code></a>' in rendered
     assert '<pre><code class="language-text">ERROR [payments] c.s.p.ChargeService' in rendered
     assert "&lt;script&gt;alert" in rendered and "<script" not in rendered
@@ -107,7 +109,7 @@ def test_commit_links_in_markdown_and_html(report):
 def test_timeline_rows_carry_file_line_or_commit(report):
     md = report["postmortem.md"].read_text()
     timeline = md.split("## Timeline")[1].split("## Trigger")[0]
-    assert "| onset | payments: first 'Connection is not available' | `logs/payments/app.log:4521` |" in timeline
+    assert "| onset | payments: first 'Connection is not available' | `payments/app.log:4521` |" in timeline
     assert "`deploys.csv:14`" in timeline
 
 
@@ -346,3 +348,57 @@ def test_renders_what_the_verdict_stage_builds(tmp_path):
     assert f"https://github.com/shop/shop/commit/{SHA}" in md
     jsonschema.validate(json.loads((tmp_path / "findings.json").read_text()), load_schema())
     assert len(written) == 4
+
+
+def test_long_container_ids_are_cut_in_tables_but_not_in_commands(tmp_path):
+    findings = make_findings()
+    long_name = "logs/containers/pay-7d9_shop_pay-" + "a9842ad0201afae8" * 4 + ".log"
+    findings.inputs.sources[0].path = long_name
+    findings.timeline[1].ref = f"{long_name}:5135"
+    write_reports(findings, tmp_path, formats=("md",))
+    md = (tmp_path / "postmortem.md").read_text()
+    timeline = md.split("## Timeline")[1].split("## Trigger")[0]
+    assert "`containers/pay-7d9_shop_pay-a9842ad0201a….log:5135`" in timeline
+    assert "a9842ad0201afae8" * 4 in md  # the sources table and the commands keep the whole name
+
+
+def test_line_accounting_is_in_the_appendix(tmp_path):
+    findings = make_findings()
+    findings.inputs.sources[1].bytes_undecodable = 1234
+    write_reports(findings, tmp_path, formats=("md",))
+    appendix = (tmp_path / "postmortem.md").read_text().split("## Appendix")[1]
+    assert "291,042 lines read: 15 with an unrecognised header (analysed as text), 310 skipped; 1,234 undecodable " \
+           "bytes replaced. Time zone assumed where the logs gave none: UTC." in appendix
+    assert "| 310 (before --since: 310) |" in appendix
+
+
+def test_state_changes_are_listed_in_the_appendix(report):
+    appendix = report["postmortem.md"].read_text().split("## Appendix")[1]
+    assert "| 2026-11-20 13:58:30 UTC | `payments` | restart | `Started PaymentsApplication in 7.2 seconds (version 2.14.0)` | `payments/app.log:4410` |" in appendix
+
+
+def test_no_incident_found_is_not_reported_as_missing_timestamps(tmp_path):
+    findings = bare_findings()
+    findings.incident.detection = "auto"
+    findings.services = [ServiceScore("nginx", 0.0, reasons=["nothing anomalous"])]
+    write_reports(findings, tmp_path / "auto", formats=("md", "html"))
+    md = (tmp_path / "auto" / "postmortem.md").read_text()
+    assert "| **Incident window** | none: no incident was found in these logs |" in md
+    assert "**Where it started:** no incident was found, so no service is ranked" in md
+    assert "nothing anomalous" not in md and "timestamps" not in md
+    assert "no incident was found in these logs" in (tmp_path / "auto" / "postmortem.html").read_text()
+    write_reports(bare_findings(), tmp_path / "none", formats=("md",))
+    assert "unknown: the logs carry no usable timestamps" in (tmp_path / "none" / "postmortem.md").read_text()
+
+
+def test_every_changed_template_is_listed_not_only_the_top_ten(tmp_path):
+    findings = make_findings()
+    extra = [dataclasses.replace(findings.anomalies[3], template_id=900 + i, template=f"disk {i}: No space left on <*>")
+             for i in range(12)]
+    findings.anomalies += extra
+    write_reports(findings, tmp_path, formats=("md", "html"))
+    md = (tmp_path / "postmortem.md").read_text()
+    assert "#### More templates whose behaviour changed" in md
+    assert all(f"`disk {i}: No space left on <*>`" in md for i in range(12))
+    assert "disk 11: No space left on &lt;*&gt;" in (tmp_path / "postmortem.html").read_text()
+    test_markdown_tables_have_consistent_columns({"postmortem.md": tmp_path / "postmortem.md"})

@@ -21,7 +21,7 @@ def printed(findings, written=(), **options) -> str:
 
 def test_verdict_names_cause_confidence_onset_evidence_suspects_and_files():
     text = printed(make_findings(), [Path("out/postmortem.md"), Path("out/findings.json")])
-    assert "shrank the pool to 4" in text and "high confidence" in text
+    assert "shrank the pool to 4" in text and "[confidence: high]" in text
     assert "Onset: 2026-11-20 14:02:00 UTC in payments, recovered after 39 min" in text
     assert "new 'charge failed order=<*>' (0 → 1840) at logs/payments/app.log:4521" in text
     assert "commit 3f9c2a7" in text and "commit a1b2c3d" in text and "deploy 2.13.9" in text
@@ -61,4 +61,11 @@ def test_secrets_are_masked_and_markup_is_literal():
 
 def test_findings_without_time_print_without_error():
     text = printed(bare_findings())
-    assert "Onset: unknown" in text and "not determined" in text
+    assert "Onset: unknown (the logs carry no usable timestamps)" in text and "not determined" in text
+    assert "\n\n" not in text.split("╰")[0]
+
+
+def test_no_onset_found_is_not_blamed_on_timestamps():
+    findings = bare_findings()
+    findings.incident.detection = "auto"
+    assert "Onset: none found" in printed(findings)

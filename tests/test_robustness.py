@@ -127,7 +127,13 @@ def test_a_damaged_gz_is_a_warning_and_the_other_logs_are_analysed(tmp_path, bui
     events = [json.loads(line) for line in parse_out.read_text().split("\n") if line]
     assert events[0]["line"] == 1
     whole = [e for e in events if written[e["line"] - 1].endswith(e["message"])]
-    assert len(whole) >= len(events) - 1  # the line the damage cut may be partial
+    # Everything up to the damage is kept. A truncated file ends on one cut line; a corrupt deflate stream is only
+    # detected some way past the corrupt bytes, so the lines decoded from that stretch may be garbled too.
+    if builder is bad.truncated_gz:
+        assert len(whole) >= len(events) - 1
+    else:  # the garbled stretch before a corrupt spot is decoded and counted, never more than a fifth here
+        assert len(whole) >= 0.8 * len(events)
+    assert [e["line"] for e in whole[:1000]] == list(range(1, 1001))
 
 
 # -- encodings and long lines ----------------------------------------------------------------------------------

@@ -30,8 +30,8 @@ def test_an_alias_two_services_could_claim_is_dropped():
 def test_generic_words_and_url_paths_do_not_stand_for_services():
     aliases = service_aliases(["orders-api", "orders-worker", "cart"])
     assert "api" not in aliases and "worker" not in aliases
-    services, _ = blame_targets("GET /cart/items timed out after 30 s", aliases, own="orders-api")
-    assert services == {}
+    complaint = blame_targets("GET /cart/items timed out after 30 s", aliases, own="orders-api")
+    assert complaint.services == {} and complaint.about_dependency
 
 
 @pytest.mark.parametrize(
@@ -46,21 +46,23 @@ def test_generic_words_and_url_paths_do_not_stand_for_services():
     ],
 )
 def test_blame_is_read_from_the_ways_callers_complain(message, target):
-    services, _ = blame_targets(message, service_aliases(K8S), own="ts-ui-dashboard")
-    assert services == {target: 1.0}
+    complaint = blame_targets(message, service_aliases(K8S), own="ts-ui-dashboard")
+    assert complaint.services == {target: 1.0}
 
 
 def test_a_service_naming_itself_blames_nobody_and_unknown_hosts_are_outside_dependencies():
     aliases = service_aliases(K8S)
-    services, external = blame_targets("ts-payment-service failed to connect to postgres-main:5432: refused",
-                                       aliases, own="ts-payment-service")
-    assert services == {}
-    assert external == {"postgres-main:5432": 1.0}
+    complaint = blame_targets("ts-payment-service failed to connect to postgres-main:5432: refused",
+                              aliases, own="ts-payment-service")
+    assert complaint.services == {}
+    assert complaint.external == {"postgres-main:5432": 1.0}
+    assert complaint.about_dependency
 
 
 def test_a_bare_mention_without_complaint_counts_half():
-    services, _ = blame_targets("order 4411 handed to payment", service_aliases(K8S), own="ts-order-service")
-    assert services == {"ts-payment-service": 0.5}
+    complaint = blame_targets("order 4411 handed to payment", service_aliases(K8S), own="ts-order-service")
+    assert complaint.services == {"ts-payment-service": 0.5}
+    assert not complaint.about_dependency
 
 
 def activity(name, onset_s=None, own=0, blames=None, errors=0, dropped=()):
@@ -124,3 +126,34 @@ def test_every_service_is_listed_with_a_reason():
     ranked = rank_services([activity("a"), activity("b")], skew_seconds=10, spread_seconds=30)
     assert {s.name for s in ranked} == {"a", "b"}
     assert all(s.reasons for s in ranked)
+
+
+@pytest.mark.parametrize(
+    "message",
+    [
+        "HikariPool-1 - Failed to validate connection org.postgresql.jdbc.PgConnection@1f (connection closed)",
+        'connection to server at "db-01" (10.0.3.15), port 5432 failed: Connection refused',
+        "psycopg.OperationalError: connection failed: the database system is in recovery mode",
+    ],
+)
+def test_data_stores_are_recognised_by_client_library_and_port(message):
+    aliases = service_aliases(["checkout", "orders-postgres", "cart-redis"])
+    assert blame_targets(message, aliases, own="checkout").services == {"orders-postgres": 1.0}
+
+
+def test_stack_frames_are_not_hosts():
+    complaint = blame_targets("at com.zaxxer.hikari.pool.HikariPool.getConnection(HikariPool.java:181) timed out",
+                              service_aliases(["api"]), own="api")
+    assert complaint.external == {}
+
+
+def test_complaints_about_an_unnamed_dependency_make_a_victim_not_an_origin():
+    ranked = rank_services(
+        [
+            ServiceActivity("web", onset=T, own=[], unnamed=2.0, errors_incident=800),
+            ServiceActivity("billing", onset=T + timedelta(seconds=5), own=[("NullPointerException", 1.0)]),
+        ],
+        skew_seconds=10,
+        spread_seconds=30,
+    )
+    assert ranked[0].name == "billing"

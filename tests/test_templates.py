@@ -106,7 +106,9 @@ def test_state_round_trip_continues_exactly_like_the_saved_miner(tmp_path):
     learned = TemplateMiner()
     learned.add(first)
     save_state(learned, tmp_path / "state.json")
-    json.loads((tmp_path / "state.json").read_text())  # plain JSON, nothing pickled
+    saved = (tmp_path / "state.json").read_text()
+    json.loads(saved)  # plain JSON, nothing pickled
+    assert "authentication failure" not in saved.split('"memo"')[1]  # the memo keeps digests, not messages
     resumed = load_state(tmp_path / "state.json")
     later = resumed.add(second)
     got = resumed.finish().final_ids(later)
@@ -128,7 +130,9 @@ def test_state_round_trip_in_memory():
         ("not json at all", "not JSON"),
         ('{"format": "something-else"}', "not a logrca template state"),
         ('{"format": "logrca-template-state", "version": 99}', "version"),
-        ('{"format": "logrca-template-state", "version": 1, "drains": {"": {"clusters": [[1]]}}}', "damaged"),
+        ('{"format": "logrca-template-state", "version": 2, "drains": {"": {"clusters": [[1]]}}}', "damaged"),
+        ('{"format": "logrca-template-state", "version": 2, "drains": {}, "clusters": [], "memo": [[5, 3]]}',
+         "damaged"),
         ('["py/object", "os.system"]', "not a logrca template state"),
     ],
 )
@@ -142,3 +146,32 @@ def test_bad_state_files_are_refused_in_one_sentence(tmp_path, text, words):
 def test_missing_state_file_is_a_user_error(tmp_path):
     with pytest.raises(UserError, match="Cannot read"):
         load_state(tmp_path / "nope.json")
+
+
+def test_a_server_error_never_shares_a_template_with_a_success():
+    agent = '"Mozilla/5.0 (X11; Linux x86_64) Firefox/123.0"'
+    lines = [f'"GET /api/cart/{i} HTTP/1.1" {status} {100 + i} "-" {agent}' for i, status in
+             enumerate([200, 200, 504, 201, 502, 200])]
+    ids, templates = mine(lines)
+    assert ids[0] == ids[1] == ids[3] == ids[5] != ids[2] == ids[4]
+    assert templates.texts[ids[2]] == '"GET <*> HTTP/1.1" 5xx <*> "-" "<*>"'
+
+
+def test_messages_of_any_dtype_are_read_as_text():
+    miner = TemplateMiner()
+    provisional = miner.add(pd.Series(["disk 1 full", None, 7, "disk 2 full"], dtype=object))
+    miner.add(pd.Series(["disk 3 full", "disk 4 full"], dtype="category"))
+    templates = miner.finish()
+    ids = templates.final_ids(provisional)
+    assert ids[0] == ids[3] and templates.texts[ids[0]] == "disk <*> full"
+    assert templates.texts[ids[1]] == "" and templates.texts[ids[2]] == "<*>"
+
+
+def test_unicode_tabs_and_very_long_messages():
+    long_line = " ".join(f"k{i}={i}" for i in range(5000))
+    messages = ["Überweisung 12 fehlgeschlagen für Jürgen", "Überweisung 13 fehlgeschlagen für Jürgen",
+                "tab\tseparated\t42", long_line, long_line.replace("=1 ", "=2 ")]
+    ids, templates = mine(messages)
+    assert ids[0] == ids[1] and templates.texts[ids[0]] == "Überweisung <*> fehlgeschlagen für Jürgen"
+    assert templates.texts[ids[2]] == "tab separated <*>"
+    assert ids[3] == ids[4]

@@ -25,10 +25,11 @@ def test_compatible_templates_merge_but_disagreeing_constants_do_not():
         ("a", ("segment", W, "wrote", "hana", "cluster", W)),
         ("a", ("segment", W, "wrote", W, "cluster", "bo")),
         ("a", ("segment", W, "read", W, "cluster", "bo")),  # `read` against `wrote`: another event
-        ("b", ("segment", W, "wrote", W, "cluster", "bo")),  # another source
+        ("b", ("segment", W, "wrote", "eli", "cluster", W)),  # the same event seen through another source
+        ("b", ("segment", W, "wrote", W, "cluster", "bo")),
     ]
     into, merged = merge_compatible(clusters)
-    assert into == [0, 0, 2, 3]
+    assert into == [0, 0, 2, 0, 0]
     assert merged[0] == ("segment", W, "wrote", W, "cluster", W)
 
 
@@ -50,3 +51,11 @@ def test_equal_after_folding_wildcard_runs_is_one_template():
     assert mapping.tolist() == [1, 2, 1]
     assert texts == {1: "user <*> logged in", 2: "boot"}
     assert normalise_template(" a  <*> <*>b ") == "a <*>b"
+
+
+def test_a_head_with_digits_keeps_only_its_opening_bracket():
+    threads = [f"[http-nio-8080-exec-{n}] request done" for n in (3, 17, 25, 4)]
+    miner = TemplateMiner()
+    provisional = miner.add(pd.Series(threads, dtype="str"))
+    templates = miner.finish()
+    assert templates.texts[templates.final_ids(provisional)[0]] == "[<*>] request done"

@@ -78,13 +78,31 @@ def test_timeline_is_in_time_order_with_deploy_onset_anomaly_and_peak():
     assert "commit" not in kinds
 
 
-def test_no_change_blamed_points_at_the_state_change_and_calls_it_capacity():
-    disk = StateChange(ONSET - timedelta(minutes=1), "postgres", "disk full", "could not extend file: No space left on device", "logs/db/postgres.log", 88)
-    findings = build_findings("0.1.0", _sources(), None, _result(state_changes=[disk]),
+DISK_FULL = StateChange(ONSET - timedelta(minutes=1), "postgres", "disk", "could not extend file: No space left on device", "logs/db/postgres.log", 88)
+
+
+def test_no_change_blamed_points_at_the_full_disk():
+    findings = build_findings("0.1.0", _sources(), None, _result(state_changes=[DISK_FULL]),
                               _correlation(blamed=None, confidence="none", category=None))
     assert findings.root_cause.suspect is None and findings.root_cause.confidence == "none"
-    assert "No change is to blame" in findings.root_cause.summary and "disk full on postgres" in findings.root_cause.summary
-    assert findings.root_cause.category == "capacity"
+    summary = findings.root_cause.summary
+    assert "No change is to blame" in summary and "a full disk on postgres" in summary and "No space left on device" in summary
+    assert findings.root_cause.category == "infrastructure"
+
+
+def test_a_full_disk_at_the_onset_overrules_a_low_confidence_suspect_and_says_so():
+    findings = build_findings("0.1.0", _sources(), None, _result(state_changes=[DISK_FULL]),
+                              _correlation(confidence="low"))
+    assert findings.root_cause.suspect is None and findings.root_cause.category == "infrastructure"
+    assert any("was the closest change, but only with low confidence" in r and "a full disk" in r for r in findings.root_cause.ruled_out)
+
+
+def test_a_full_disk_does_not_overrule_a_confident_suspect_nor_one_long_before_the_onset():
+    confident = build_findings("0.1.0", _sources(), None, _result(state_changes=[DISK_FULL]), _correlation(confidence="high"))
+    assert confident.root_cause.suspect == 0
+    old = StateChange(ONSET - timedelta(hours=3), "postgres", "disk", "No space left on device", "logs/db/postgres.log", 9)
+    low = build_findings("0.1.0", _sources(), None, _result(state_changes=[old]), _correlation(confidence="low"))
+    assert low.root_cause.suspect == 0 and "No change clearly explains it; the closest is" in low.root_cause.summary
 
 
 def test_no_incident_means_no_onset_no_blame_and_says_so():
@@ -119,3 +137,10 @@ def test_timeline_keeps_one_row_per_deploy_and_folds_a_restart_into_one_row():
     state_rows = [e for e in findings.timeline if e.kind == "state-change"]
     assert len(state_rows) == 1 and state_rows[0].ref == "app.log:2570"
     assert "Commencing graceful shutdown" in state_rows[0].text and "Started PaymentService" in state_rows[0].text and "4 lines" in state_rows[0].text
+
+
+def test_rows_at_the_same_instant_read_in_causal_order():
+    at_onset = _result(incident=Incident(start=ONSET, end=None, detection="auto", baseline_end=ONSET),
+                       anomalies=[Anomaly(7, "Gateway connection pool exhausted", "new", 9.0, "ERROR", ONSET, 0, 3, ["payment-service"])])
+    kinds = [e.kind for e in build_findings("0.1.0", _sources(), None, at_onset, _correlation()).timeline if e.time == ONSET]
+    assert kinds == ["baseline", "onset", "anomaly"]

@@ -12,7 +12,7 @@ from parsers.formats.envelopes import detect_envelope, unwrap
 from parsers.formats.learned import LearnedFormat, learn_format
 from parsers.formats.levels import LEVEL_REGEX
 from parsers.formats.structured import JsonFormat, LogfmtFormat
-from parsers.timestamps import SPECS, TimeContext
+from parsers.timestamps import SPECS, without_lookarounds
 
 __all__ = ["FIELDS", "FormatPlan", "LineFormat", "RegexFormat", "empty_fields", "named_formats", "plan_formats",
            "unwrap"]
@@ -20,7 +20,8 @@ __all__ = ["FIELDS", "FormatPlan", "LineFormat", "RegexFormat", "empty_fields", 
 _LOOSE_SPECS = ("iso", "ymd_slash", "ctime", "clf", "syslog", "bgl", "yy_slash")
 GENERIC = RegexFormat(
     "generic",
-    r"^(?:\S{0,40}\s){0,3}?[\[(]?(?P<time>" + "|".join(f"(?:{s.regex})" for s in SPECS if s.name in _LOOSE_SPECS)
+    r"^(?:\S{0,40}\s){0,3}?[\[(]?(?P<time>"
+    + "|".join(f"(?:{without_lookarounds(s.regex)})" for s in SPECS if s.name in _LOOSE_SPECS)
     + r")[\]),]?:?\s*(?:[\[<]?(?P<level>" + LEVEL_REGEX + r")[\]>]?:?(?:\s+|$))?(?P<message>.*)$",
     "mixed",
     "any line with a timestamp near its start",
@@ -50,8 +51,11 @@ class FormatPlan:
     shares: dict[str, float] = field(default_factory=dict)
 
 
-def plan_formats(sample: list[str], ctx: TimeContext, forced: LineFormat | None = None,
-                 custom: tuple[RegexFormat, ...] = ()) -> FormatPlan:
+def plan_formats(sample: list[str], forced: LineFormat | None = None,
+                 custom: tuple[RegexFormat, ...] = (), previous: FormatPlan | None = None) -> FormatPlan:
+    """How to read a file, from a sample of its first lines. `previous` (the plan of a sibling file, say
+    the last rotation) is reused when its main format still reads nearly all the sample: choosing afresh
+    costs more than reading a small file, and a directory of ten thousand small files is not rare."""
     lines = pd.Series(sample[:_SAMPLE_LINES], dtype="str")
     envelope = detect_envelope(lines)
     if envelope:
@@ -59,6 +63,9 @@ def plan_formats(sample: list[str], ctx: TimeContext, forced: LineFormat | None 
     if forced is not None:
         return FormatPlan([forced], forced.name, envelope, fold_unparsed=forced.name not in ("json", "logfmt"))
     nonblank = max(1, int((lines.str.strip() != "").sum()))
+    if previous is not None and previous.envelope == envelope and previous.formats:
+        if previous.formats[0].count(lines) >= 0.95 * nonblank:
+            return previous
     read = {}
     for order, fmt in enumerate((*custom, *STRUCTURED, *BUILTIN_FORMATS)):
         read[fmt.name] = (fmt.count(lines), order, fmt)

@@ -6,10 +6,11 @@ import re
 from dataclasses import dataclass, field
 from typing import Protocol
 
+import numpy as np
 import pandas as pd
 
 from parsers.formats.levels import LEVEL_REGEX, levels_from_http_status, levels_from_syslog_pri, normalise_levels
-from parsers.formats.vector_re import extract, fullmatch
+from parsers.vector_re import count, extract, fullmatch
 from parsers.timestamps import TimeContext, parse_mixed_times, parse_times, parse_with_format
 
 # Fields every format fills for the lines it reads (extra ones, like trace_id, are optional).
@@ -28,12 +29,27 @@ class LineFormat(Protocol):
         ...
 
 
-def empty_fields(index: pd.Index) -> pd.DataFrame:
-    frame = pd.DataFrame(index=index)
-    frame["time"] = pd.Series(pd.NaT, index=index, dtype="datetime64[ns, UTC]")
+def fields_frame(index: pd.Index, columns: dict[str, pd.Series] | None = None) -> pd.DataFrame:
+    """A frame of FIELDS (plus any extra columns given) over `index`; fields not given are empty.
+
+    Built by one constructor call: adding columns one by one costs more than parsing a small file."""
+    columns = dict(columns or {})
+    if "time" not in columns:
+        columns["time"] = pd.Series(np.full(len(index), np.datetime64("NaT"), dtype="datetime64[ns]"), index=index,
+                                    copy=False).dt.tz_localize("UTC")
+    blank = None
     for name in FIELDS[1:]:
-        frame[name] = pd.Series("", index=index, dtype="str")
-    return frame
+        if name not in columns:
+            if blank is None:
+                blank = pd.Series(np.full(len(index), "", dtype=object), index=index, dtype="str")
+            columns[name] = blank
+    ordered = {name: columns[name] for name in FIELDS}
+    ordered.update({k: v for k, v in columns.items() if k not in ordered})
+    return pd.DataFrame(ordered, index=index, copy=False)
+
+
+def empty_fields(index: pd.Index) -> pd.DataFrame:
+    return fields_frame(index)
 
 
 def _text(column: pd.Series | None, index: pd.Index) -> pd.Series:
@@ -71,14 +87,14 @@ class RegexFormat:
         return groups
 
     def count(self, lines: pd.Series) -> int:
-        """How many of the lines this format reads (for detection: no field is converted)."""
-        return len(self._groups(lines))
+        """How many of the lines this format reads (for detection: no field is extracted unless needed)."""
+        return len(self._groups(lines)) if self.not_levels else count(lines, self.regex)
 
     def parse(self, lines: pd.Series, ctx: TimeContext) -> pd.DataFrame:
         groups = self._groups(lines)
-        out = empty_fields(groups.index)
+        out: dict[str, pd.Series] = {}
         if groups.empty:
-            return out
+            return fields_frame(groups.index)
         if "time" in groups and self.time_format:
             out["time"] = parse_with_format(groups["time"], self.time_format, ctx)
         elif "time" in groups and self.time_spec:
@@ -96,4 +112,4 @@ class RegexFormat:
         out["message"] = groups["message"].astype("str").str.strip()
         if "trace_id" in groups:
             out["trace_id"] = _text(groups["trace_id"], groups.index)
-        return out
+        return fields_frame(groups.index, out)

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from parsers.formats.base import RegexFormat
 from parsers.formats.levels import LEVEL_REGEX
-from parsers.timestamps import SPEC_BY_NAME
+from parsers.timestamps import SPEC_BY_NAME, without_lookarounds
 
 # Without lookarounds, so that RE2 can run them (the text after each timestamp is matched explicitly).
-_ISO = SPEC_BY_NAME["iso"].regex.replace(r"(?![\w:])", "")
-_SYSLOG_TS = SPEC_BY_NAME["syslog"].regex.replace(r"(?!\s\d{4})", "")
+_ISO = without_lookarounds(SPEC_BY_NAME["iso"].regex)
+_SYSLOG_TS = without_lookarounds(SPEC_BY_NAME["syslog"].regex)
 _CTIME = SPEC_BY_NAME["ctime"].regex
 _LEVEL = r"(?P<level>" + LEVEL_REGEX + r")"
-_HOST = r"(?P<host>\S+)"
+_HOST = r"(?P<host>[A-Za-z0-9][\w.:-]*)"  # a host name or address: `[1234]` or `UTC` is not one
 _PROGRAM = r"(?P<service>[^\s:\[\]]+?)(?:\[(?P<pid>\d+)\])?:"
 
 BUILTIN_FORMATS: tuple[RegexFormat, ...] = (
@@ -70,7 +70,7 @@ BUILTIN_FORMATS: tuple[RegexFormat, ...] = (
     ),
     RegexFormat(
         "log4j",
-        r"^(?P<time>" + _ISO + r")\s+" + _LEVEL + r"\s+(?:\[(?P<thread>[^\]]*)\]\s+)?(?P<logger>[\w.$]+?)"
+        r"^(?P<time>" + _ISO + r")\s+" + _LEVEL + r"\s+(?:\[(?P<thread>[^\]]*)\]\s+)?(?P<logger>\S+?)"
         r"(?::\d+)?\s*(?:-|:)\s(?P<message>.*)$",
         "iso",
         "log4j pattern (time LEVEL [thread] logger: message)",
@@ -92,6 +92,20 @@ BUILTIN_FORMATS: tuple[RegexFormat, ...] = (
         r"^(?P<time>" + _ISO + r")\t(?P<level>[A-Za-z]+)\t(?:(?P<logger>[^\t]+)\t)?(?P<message>.*)$",
         "iso",
         "Go zap console encoder",
+    ),
+    RegexFormat(
+        "elasticsearch",
+        r"^\[(?P<time>" + _ISO + r")\]\[(?P<level>[A-Za-z]+)\s*\]\[(?P<logger>[^\]\s]+)\s*\]\s*"
+        r"(?:\[(?P<host>[^\]]+)\]\s*)?(?P<message>.*)$",
+        "iso",
+        "Elasticsearch / OpenSearch ([time][LEVEL][logger] [node] message)",
+    ),
+    RegexFormat(
+        "klog",
+        r"^(?P<level>[IWEF])(?P<time>[01]\d[0-3]\d [0-2]\d:[0-5]\d:[0-6]\d\.\d{6})\s+\d+ (?P<logger>[^\s\]]+)\] "
+        r"(?P<message>.*)$",
+        "mmdd",
+        "Kubernetes components (klog: I0102 15:04:05.123456 pid file.go:12] message)",
     ),
     RegexFormat(
         "go",

@@ -17,10 +17,10 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from parsers.formats.base import empty_fields
-from parsers.formats.vector_re import extract, replace
+from parsers.formats.base import fields_frame
+from parsers.vector_re import extract, replace
 from parsers.formats.levels import LEVEL_REGEX, normalise_levels
-from parsers.timestamps import SPEC_BY_NAME, SPECS, TimeContext, parse_times
+from parsers.timestamps import SPEC_BY_NAME, SPECS, TimeContext, parse_times, without_lookarounds
 
 _END = r"(?=[\s|]|$)"  # `|` separates fields as whitespace does (`time|component|pid|message`)
 _KIND_PATTERNS: dict[str, str] = {}
@@ -30,13 +30,16 @@ _KIND_PATTERNS.update(
     {
         "L": r"[\[<]?(?:" + LEVEL_REGEX + r")[\]>]?:?",
         "B": r"(?:\[(?:[^\[\]]|\[[^\[\]]*\])*\]|\((?:[^()]|\([^()]*\))*\)):?",
-        "S": r"(?:-{1,3}|:|>{1,2}|\*)",
+        "S": r"(?:-{1,3}|:|>{1,2}|[*#.])",  # separators; Redis marks its levels with . - * #
         "N": r"#?\d+(?:#\d+)?:?",
         "C": r"(?:[^\s\[\]|]*\[[^\]\s]*\]|[^\s\[\]|]*[^\s:\[\]|]):",
         "W": r"[^\s|]+",
     }
 )
-_COMPILED = [(kind, re.compile(pattern + _END)) for kind, pattern in _KIND_PATTERNS.items()]
+_KINDS = list(_KIND_PATTERNS)
+# One alternation, tried in the order above (the first kind that reads the whole token wins): one match per
+# token instead of one per kind.
+_TOKEN = re.compile(r"[\s|]*(?:" + "|".join(f"(?P<k{i}>{_KIND_PATTERNS[k]}){_END}" for i, k in enumerate(_KINDS)) + ")")
 _STRONG = ("T", "L", "B", "C", "S", "N", "W2")
 _MAX_TOKENS = 14
 _CONSISTENT = 0.9  # share of header lines that must agree on a position's type
@@ -48,18 +51,14 @@ def tokenize(line: str) -> list[str]:
     kinds: list[str] = []
     pos, end = 0, len(line)
     while pos < end and len(kinds) < _MAX_TOKENS:
-        while pos < end and (line[pos].isspace() or line[pos] == "|"):
-            pos += 1
-        if pos >= end:
+        found = _TOKEN.match(line, pos)
+        if not found:
             break
-        for kind, pattern in _COMPILED:
-            found = pattern.match(line, pos)
-            if found:
-                pos = found.end()
-                if kind == "W" and line.startswith("  ", pos) and pos + 2 < end and not line[pos:].isspace():
-                    kind = "W2"
-                kinds.append(kind)
-                break
+        kind = _KINDS[int(found.lastgroup[1:])]
+        pos = found.end()
+        if kind == "W" and line.startswith("  ", pos) and pos + 2 < end and not line[pos:].isspace():
+            kind = "W2"
+        kinds.append(kind)
     return kinds
 
 
@@ -87,10 +86,14 @@ def learn_shape(sample: list[str]) -> HeaderShape | None:
     for position in range(_MAX_TOKENS):
         seen = Counter(tokens[position] if position < len(tokens) else "END" for tokens in header_lines)
         kind, agree = seen.most_common(1)[0]
+        if kind in ("L", "C", "B") and seen["L"]:
+            # A level on most lines and a label on others: `LOG:` / `DETAIL:` (PostgreSQL, ends the header),
+            # `[Warning]` / `[System]` (MySQL).
+            agree = seen["L"] + seen["C"] + seen["B"]
         if kind == "END" or agree < _CONSISTENT * len(header_lines):
             break
         modal.append(kind)
-        if kind == "C":  # a `component:` token closes the header
+        if kind == "C" or (kind == "L" and seen["C"]):  # a `component:` token closes the header
             break
     strong = [i for i, kind in enumerate(modal) if _is_strong(kind)]
     if not strong:
@@ -118,7 +121,8 @@ def _variants(kinds: tuple[str, ...], token_lists: list[list[str]]) -> tuple[tup
 def _position_regex(position: int, variants: tuple[str, ...]) -> str:
     patterns = []
     for kind in variants:
-        patterns.append(_KIND_PATTERNS["W"] if kind == "W2" else _KIND_PATTERNS[kind])
+        # Without lookarounds the pattern runs in RE2; the gap or end that must follow stands in for them.
+        patterns.append(without_lookarounds(_KIND_PATTERNS["W" if kind == "W2" else kind]))
     return r"(?P<f" + str(position) + r">" + "|".join(f"(?:{p})" for p in patterns) + r")"
 
 
@@ -139,6 +143,7 @@ class LearnedFormat:
             parts.append(_position_regex(position, variants) + (gap if position < len(shape.variants) - 1 else ""))
         self.regex = re.compile(r"^\s*" + "".join(parts) + r"(?:" + _GAP + r"|$)(?P<message>.*)$")
         self._roles = self._assign_roles(shape.kinds)
+        self.time_spec = shape.kinds[self._roles["time"]][2:] if "time" in self._roles else None
 
     @staticmethod
     def _assign_roles(kinds: tuple[str, ...]) -> dict[str, int]:
@@ -169,14 +174,13 @@ class LearnedFormat:
 
     def parse(self, lines: pd.Series, ctx: TimeContext) -> pd.DataFrame:
         groups = extract(lines, self.regex)
-        out = empty_fields(groups.index)
+        out: dict[str, pd.Series] = {}
         if groups.empty:
-            return out
+            return fields_frame(groups.index)
         roles = self._roles
         if "time" in roles:
-            spec = self.shape.kinds[roles["time"]][2:]
             raw = groups[f"f{roles['time']}"].str.strip("[],")
-            out["time"] = parse_times(raw, spec, ctx)
+            out["time"] = parse_times(raw, self.time_spec, ctx)
         if "level" in roles:
             out["level"] = normalise_levels(groups[f"f{roles['level']}"])
         if "logger" in roles:
@@ -185,7 +189,7 @@ class LearnedFormat:
         if "host" in roles:
             out["host"] = groups[f"f{roles['host']}"].fillna("").astype("str")
         out["message"] = groups["message"].astype("str").str.strip()
-        return out
+        return fields_frame(groups.index, out)
 
 
 def learn_format(sample: list[str]) -> LearnedFormat | None:

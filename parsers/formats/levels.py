@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import pandas as pd
 
-from parsers.formats.vector_re import search
+from parsers.vector_re import search
 
 _ALIASES = {
     "TRACE": "TRACE", "FINEST": "TRACE", "FINER": "TRACE", "VERBOSE": "TRACE", "V": "TRACE", "TRC": "TRACE",
     "DEBUG": "DEBUG", "FINE": "DEBUG", "DBG": "DEBUG", "D": "DEBUG", "DEBU": "DEBUG",
-    "INFO": "INFO", "INFORMATION": "INFO", "INFORMATIONAL": "INFO", "INF": "INFO", "I": "INFO", "CONFIG": "INFO",
+    "INFO": "INFO", "LOG": "INFO", "INFORMATION": "INFO", "INFORMATIONAL": "INFO", "INF": "INFO", "I": "INFO", "CONFIG": "INFO",
     "NOTICE": "NOTICE", "NOTE": "NOTICE", "N": "NOTICE",
     "WARN": "WARN", "WARNING": "WARN", "WRN": "WARN", "W": "WARN",
     "ERROR": "ERROR", "ERR": "ERROR", "EROR": "ERROR", "E": "ERROR", "SEVERE": "ERROR", "DPANIC": "ERROR",

@@ -12,10 +12,10 @@ import re
 import pandas as pd
 import pyarrow as pa
 
-from parsers.formats.base import empty_fields
+from parsers.formats.base import fields_frame
 from parsers.formats.json_columns import coalesce, read_table, time_column
 from parsers.formats.levels import normalise_levels
-from parsers.formats.vector_re import search
+from parsers.vector_re import search
 from parsers.timestamps import TimeContext, parse_mixed_times
 
 # Common key names, first match wins (dotted names also match nested objects).
@@ -88,17 +88,27 @@ def pick_fields(record: dict) -> tuple:
     return (time, level, message_text, _as_text(logger), _as_text(service), _as_text(host), _as_text(trace))
 
 
-def _to_frame(rows: list[tuple], index: list, ctx: TimeContext, name_unused: str = "") -> pd.DataFrame:
-    out = empty_fields(pd.Index(index))
+def _to_frame(rows: list[tuple], index: list, ctx: TimeContext) -> pd.DataFrame:
+    out: dict[str, pd.Series] = {}
     if not rows:
-        return out
+        return fields_frame(pd.Index(index))
     raw = pd.DataFrame(rows, index=pd.Index(index), columns=_COLUMNS[:-1], dtype=object)
     times = raw["time"].map(lambda v: v if isinstance(v, str) else (repr(v) if v is not None else None))
     out["time"] = parse_mixed_times(times, ctx)
     out["level"] = normalise_levels(raw["level"].map(lambda v: None if v is None else str(v)))
     for column in ("message", "logger", "service", "host", "trace_id"):
         out[column] = raw[column].astype("str").str.strip() if column != "message" else raw[column].astype("str")
-    return out
+    return fields_frame(pd.Index(index), out)
+
+
+_JSON_LINE = r"^\s*\{.*\}\s*$"
+
+
+def _loads_or_none(text: str):
+    try:
+        return json.loads(text)
+    except ValueError:
+        return None
 
 
 class JsonFormat:
@@ -108,10 +118,13 @@ class JsonFormat:
     description = "JSON lines (common key names for time, level, message, logger, service, trace id, error)"
 
     def count(self, lines: pd.Series) -> int:
-        return len(self.parse(lines, TimeContext(tz="UTC")))
+        candidates = lines[search(lines, _JSON_LINE)]
+        if len(candidates) > 1 and read_table(candidates) is not None:
+            return len(candidates)
+        return sum(isinstance(_loads_or_none(text), dict) for text in candidates)
 
     def parse(self, lines: pd.Series, ctx: TimeContext) -> pd.DataFrame:
-        candidates = lines[search(lines, r"^\s*\{.*\}\s*$")]
+        candidates = lines[search(lines, _JSON_LINE)]
         table = read_table(candidates) if len(candidates) > 1 else None
         if table is not None:
             return _from_table(table, candidates.index, ctx)
@@ -132,7 +145,7 @@ class JsonFormat:
 
 
 def _from_table(table, index: pd.Index, ctx: TimeContext) -> pd.DataFrame:
-    out = empty_fields(index)
+    out: dict[str, pd.Series] = {}
     out["time"] = parse_mixed_times(time_column(table, TIME_KEYS, index), ctx)
     out["level"] = normalise_levels(coalesce(table, LEVEL_KEYS, index))
     for name, keys in (("logger", LOGGER_KEYS), ("service", SERVICE_KEYS), ("host", HOST_KEYS), ("trace_id", TRACE_KEYS)):
@@ -148,8 +161,10 @@ def _from_table(table, index: pd.Index, ctx: TimeContext) -> pd.DataFrame:
     no_message = (message == "").to_numpy()
     if no_message.any():  # no message key: the other keys become the message, as line by line
         rows = [pick_fields(json.loads(text)) for text in table_lines(table, no_message)]
-        out.loc[no_message, "message"] = [row[2] for row in rows]
-    return out
+        message = message.copy()
+        message[no_message] = [row[2] for row in rows]
+        out["message"] = message
+    return fields_frame(index, out)
 
 
 def table_lines(table, mask) -> list[str]:

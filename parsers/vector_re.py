@@ -21,10 +21,13 @@ _AS_STR = {pa.string(): _STR, pa.large_string(): _STR}.get
 
 def to_str_series(values: pa.Array, index: pd.Index) -> pd.Series:
     """An Arrow string array as a `str` column, without copying it through Python objects."""
-    return pd.Series(values.to_pandas(types_mapper=_AS_STR), dtype="str").set_axis(index)
+    if isinstance(values, pa.ChunkedArray):
+        values = values.combine_chunks()
+    return pd.Series(values.to_pandas(types_mapper=_AS_STR).array, index=index, copy=False)
 
 
-def _arrow(lines: pd.Series) -> pa.Array:
+def as_arrow(lines: pd.Series) -> pa.Array:
+    """The column's Arrow string array (no copy for pandas' Arrow-backed `str` columns)."""
     values = lines.array
     if hasattr(values, "_pa_array"):
         return pa.concat_arrays(values._pa_array.chunks) if values._pa_array.num_chunks != 1 \
@@ -37,11 +40,18 @@ def search(lines: pd.Series, pattern: str) -> pd.Series:
     if lines.empty:
         return pd.Series(False, index=lines.index, dtype=bool)
     try:
-        found = pc.match_substring_regex(_arrow(lines), pattern)
+        found = pc.match_substring_regex(as_arrow(lines), pattern)
         values = found.fill_null(False).to_numpy(zero_copy_only=False)
     except _RE2_REFUSES:
-        values = lines.str.contains(pattern, regex=True, na=False).to_numpy(dtype=bool)
+        # Groups do not matter to a yes/no match, and pandas warns about them.
+        plain = re.sub(r"\(\?P<\w+>", "(?:", re.sub(r"(?<!\\)\((?!\?)", "(?:", pattern))
+        values = lines.str.contains(plain, regex=True, na=False).to_numpy(dtype=bool)
     return pd.Series(np.asarray(values, dtype=bool), index=lines.index)
+
+
+def count(lines: pd.Series, pattern: str) -> int:
+    """How many lines `pattern` matches (no groups are extracted)."""
+    return int(search(lines, pattern).sum())
 
 
 def fullmatch(lines: pd.Series, pattern: str) -> pd.Series:
@@ -53,7 +63,7 @@ def replace(lines: pd.Series, pattern: str, replacement: str) -> pd.Series:
     if lines.empty:
         return lines
     try:
-        replaced = pc.replace_substring_regex(_arrow(lines), pattern, replacement)
+        replaced = pc.replace_substring_regex(as_arrow(lines), pattern, replacement)
         return to_str_series(replaced, lines.index)
     except _RE2_REFUSES:
         return lines.str.replace(pattern, replacement, regex=True)
@@ -65,7 +75,7 @@ def extract(lines: pd.Series, regex: re.Pattern) -> pd.DataFrame:
     if lines.empty:
         return pd.DataFrame({n: pd.Series([], dtype="str") for n in names}, index=lines.index[:0])
     try:
-        found = pc.extract_regex(_arrow(lines), regex.pattern)
+        found = pc.extract_regex(as_arrow(lines), regex.pattern)
     except _RE2_REFUSES:
         groups = lines.str.extract(regex)
         key = "message" if "message" in groups else names[0]
