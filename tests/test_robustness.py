@@ -9,6 +9,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from markdown_it import MarkdownIt
 from typer.testing import CliRunner
 
 from analyzer.cli import app
@@ -135,6 +136,19 @@ def test_a_damaged_gz_is_a_warning_and_the_other_logs_are_analysed(tmp_path, bui
     assert [e["line"] for e in whole[:1000]] == list(range(1, 1001))
 
 
+def test_a_damaged_gz_keeps_the_lines_before_the_damage(tmp_path):
+    for builder in (bad.truncated_gz, bad.corrupt_gz):
+        built, written = builder(tmp_path / builder.__name__)
+        result, findings = analyze(tmp_path / builder.__name__, built.path)
+        assert_ran(result)
+        damaged = source(findings, built.path.name)
+        # The cut is at half the compressed bytes: zlib.decompressobj alone recovers ~9,700 of the 20,000 lines, so
+        # well over a third must be kept and counted, and the warning must say where the damage is.
+        assert damaged["lines"] > len(written) * 0.4, damaged
+        said = [w for w in damaged["warnings"] if "damaged after" in w]
+        assert said and int(said[0].split("damaged after ")[1].split()[0]) >= damaged["lines"] - 1, said
+
+
 # -- encodings and long lines ----------------------------------------------------------------------------------
 def test_utf16_is_decoded_and_every_line_read(tmp_path):
     built = bad.utf16_log(tmp_path / "logs")
@@ -209,3 +223,225 @@ def test_symlink_loops_end_and_the_real_log_is_read(tmp_path):
     reads = [s for s in findings["inputs"]["sources"] if s["lines"]]
     assert any(s["path"].endswith("svc/app.log") for s in reads)
     assert findings["inputs"]["lines_total"] in (built.lines, 2 * built.lines)
+
+
+# -- repositories ----------------------------------------------------------------------------------------------
+def incident_logs(tmp_path: Path) -> Path:
+    """Twenty minutes of one service, failing in the last four."""
+    bad.write_lines(tmp_path / "logs" / "payments" / "app.log", bad.service_lines(600))
+    return tmp_path / "logs"
+
+
+def test_a_repo_that_is_not_a_repository_is_one_sentence(tmp_path):
+    logs = incident_logs(tmp_path)
+    not_repo = bad.plain_directory(tmp_path / "src")
+    result, findings = analyze(tmp_path, logs, "--repo", not_repo)
+    assert_one_sentence_error(result, "--repo", "not a git repository")
+    assert findings is None
+
+
+def test_a_repo_path_that_does_not_exist_is_one_sentence(tmp_path):
+    result, _ = analyze(tmp_path, incident_logs(tmp_path), "--repo", tmp_path / "nowhere")
+    assert_one_sentence_error(result, "--repo", "nowhere")
+
+
+def test_an_empty_repository_is_one_sentence(tmp_path):
+    logs = incident_logs(tmp_path)
+    result, _ = analyze(tmp_path, logs, "--repo", bad.empty_repo(tmp_path / "repo"))
+    assert_one_sentence_error(result, "--repo", "empty")
+
+
+def test_a_shallow_clone_is_analysed_and_says_so(tmp_path):
+    logs = incident_logs(tmp_path)
+    origin, shas = bad.repo_with_history(tmp_path / "origin")
+    clone = bad.shallow_clone(origin.root, tmp_path / "clone", depth=2)
+    result, findings = analyze(tmp_path, logs, "--repo", clone)
+    assert_ran(result)
+    assert any("shallow" in note for note in findings.get("notes", [])), findings.get("notes")
+    seen = {s["commit"] for s in findings["suspects"] if s["kind"] == "commit"}
+    assert seen <= set(shas[-2:])  # only what the clone holds
+    assert findings["inputs"]["commits_considered"] <= 2
+
+
+def test_history_that_ends_long_before_the_incident_blames_no_commit(tmp_path):
+    logs = incident_logs(tmp_path)
+    bad.repo_with_history(tmp_path / "repo", start=bad.T0 - timedelta(days=400), step=timedelta(days=1))
+    result, findings = analyze(tmp_path, logs, "--repo", tmp_path / "repo")
+    assert_ran(result)
+    assert findings["root_cause"]["suspect"] is None or findings["root_cause"]["confidence"] in ("low", "none")
+    assert any("No commit" in note or "history" in note for note in findings.get("notes", [])), findings.get("notes")
+
+
+def test_history_that_starts_after_the_incident_blames_no_commit(tmp_path):
+    logs = incident_logs(tmp_path)
+    bad.repo_with_history(tmp_path / "repo", start=bad.T0 + timedelta(days=2))
+    result, findings = analyze(tmp_path, logs, "--repo", tmp_path / "repo")
+    assert_ran(result)
+    assert findings["root_cause"]["suspect"] is None
+    assert all(s["kind"] != "commit" for s in findings["suspects"]), findings["suspects"]
+
+
+# -- deploy records --------------------------------------------------------------------------------------------
+GOOD_DEPLOYS = [(bad.T0 - timedelta(hours=5), "1.4.0"), (bad.T0 + timedelta(minutes=15), "1.4.1"),
+                (bad.T0 + timedelta(minutes=30), "1.4.2")]
+
+
+def test_deploys_with_bad_rows_use_the_good_ones_and_count_the_bad(tmp_path):
+    logs = incident_logs(tmp_path)
+    deploys = bad.deploys_csv(tmp_path / "deploys.csv", GOOD_DEPLOYS,
+                              [{"time": "not a time", "version": "9.9.9"}, {"time": "2024-03-10T09:10:00Z"}])
+    result, findings = analyze(tmp_path, logs, "--deploys", deploys)
+    assert_ran(result)
+    assert findings["inputs"]["deploys_considered"] == len(GOOD_DEPLOYS)
+    notes = " ".join(findings.get("notes", []))
+    assert "no readable time" in notes and "no version or commit" in notes, notes
+    assert "9.9.9" not in {s["id"] for s in findings["suspects"]}
+
+
+def test_a_deploys_file_with_no_good_row_is_one_sentence(tmp_path):
+    deploys = tmp_path / "deploys.csv"
+    deploys.write_text("time,version\nyesterday,1.0\n,2.0\n")
+    result, _ = analyze(tmp_path, incident_logs(tmp_path), "--deploys", deploys)
+    assert_one_sentence_error(result, "--deploys")
+
+
+@pytest.mark.parametrize("content", ["", "\x00\x01\x02binary", "[{broken json", "a,b,c\n1,2,3\n"],
+                         ids=["empty", "binary", "bad-json", "no-time-column"])
+def test_an_unusable_deploys_file_is_one_sentence(tmp_path, content):
+    deploys = tmp_path / "deploys.csv"
+    deploys.write_text(content)
+    result, _ = analyze(tmp_path, incident_logs(tmp_path), "--deploys", deploys)
+    assert_one_sentence_error(result, "--deploys")
+
+
+def test_a_missing_deploys_file_is_one_sentence(tmp_path):
+    result, _ = analyze(tmp_path, incident_logs(tmp_path), "--deploys", tmp_path / "nope.csv")
+    assert_one_sentence_error(result, "--deploys", "nope.csv")
+
+
+
+# -- hostile content -------------------------------------------------------------------------------------------
+def _tree(root: Path) -> set[str]:
+    return {str(p.relative_to(root)) for p in root.rglob("*")}
+
+
+def test_hostile_log_text_is_escaped_and_nothing_is_run_or_written_outside_out(tmp_path):
+    work = tmp_path / "work"
+    built = bad.hostile_log(work / "logs")
+    before = _tree(tmp_path)
+    pwned = [Path("/tmp/logrca-pwned"), Path("/tmp/logrca-pwned2")]
+    for p in pwned:
+        p.unlink(missing_ok=True)
+    result, findings = analyze(tmp_path, work / "logs")
+    assert_ran(result)
+    assert source(findings, built.path.name)["lines"] == built.lines
+    written = _tree(tmp_path) - before
+    assert written and all(p == "out" or p.startswith("out/") for p in written), written
+    assert not any(p.exists() for p in pwned)
+    html = (tmp_path / "out" / "postmortem.html").read_text()
+    assert "alert" in html  # the hostile lines are quoted as evidence...
+    assert "<script>alert" not in html and "<img src=x" not in html  # ...as text, never as markup
+    assert "&lt;script&gt;" in html or "&lt;img" in html
+    assert "<b>svc</b>" not in html
+    markdown = (tmp_path / "out" / "postmortem.md").read_text()
+    # Rendered as a Markdown viewer would (raw HTML on, as GitHub allows some): no live markup or links.
+    rendered = MarkdownIt("commonmark").render(markdown)
+    assert "<script" not in rendered and "<img src=x" not in rendered and "<b>svc" not in rendered
+    assert 'href="javascript:' not in rendered and 'href="http://evil.example' not in rendered
+
+
+def test_reports_replace_a_planted_symlink_instead_of_writing_through_it(tmp_path):
+    logs = incident_logs(tmp_path)
+    victim = tmp_path / "victim.txt"
+    victim.write_text("precious\n")
+    out = tmp_path / "out"
+    out.mkdir()
+    for name in ("findings.json", "postmortem.md", "postmortem.html", "postmortem-chart.svg"):
+        (out / name).symlink_to(victim)
+    result, findings = analyze(tmp_path, logs)
+    assert_ran(result)
+    assert victim.read_text() == "precious\n"
+    assert not (out / "findings.json").is_symlink() and findings["inputs"]["lines_total"] == 600
+
+
+def test_an_out_path_that_is_a_file_is_one_sentence(tmp_path):
+    logs = incident_logs(tmp_path)
+    (tmp_path / "out").write_text("not a directory\n")
+    result = logrca("analyze", logs, "--out", tmp_path / "out", "--quiet", "--tz", "UTC")
+    assert_one_sentence_error(result, "out")
+    assert (tmp_path / "out").read_text() == "not a directory\n"
+
+
+def test_a_template_that_includes_a_file_outside_its_directory_is_one_sentence(tmp_path):
+    logs = incident_logs(tmp_path)
+    (tmp_path / "secret.txt").write_text("TOPSECRET\n")
+    templates = tmp_path / "templates"
+    templates.mkdir()
+    (templates / "postmortem.md.j2").write_text("{% include '../secret.txt' %}\n")
+    result = logrca("analyze", logs, "--out", tmp_path / "out", "--quiet", "--tz", "UTC", "--template", templates,
+                    "--format", "md")
+    assert_one_sentence_error(result, "template")
+    assert not (tmp_path / "out" / "postmortem.md").exists() or "TOPSECRET" not in (tmp_path / "out" / "postmortem.md").read_text()
+
+
+def test_a_pickle_given_as_state_is_refused_not_loaded(tmp_path):
+    import pickle
+
+    logs = incident_logs(tmp_path)
+    marker = tmp_path / "unpickled"
+
+    state = tmp_path / "state.json"
+    state.write_bytes(pickle.dumps(_Boom(str(marker))))
+    result, _ = analyze(tmp_path, logs, "--state", state)
+    assert_one_sentence_error(result, "state")
+    assert not marker.exists()
+
+
+class _Boom:
+    """Unpickling it would create a file: proof that a state file was unpickled."""
+
+    def __init__(self, path: str):
+        self.path = path
+
+    def __reduce__(self):
+        return (open, (self.path, "w"))
+
+
+@pytest.mark.parametrize("content", ['{"format": "logrca-template-state"}', "[1, 2, 3]", '{"a": {"__class__": "os.system"}}'],
+                         ids=["missing-fields", "a-list", "other-json"])
+def test_a_state_file_of_the_wrong_shape_is_one_sentence(tmp_path, content):
+    state = tmp_path / "state.json"
+    state.write_text(content)
+    result, _ = analyze(tmp_path, incident_logs(tmp_path), "--state", state)
+    assert_one_sentence_error(result, "state")
+
+
+@pytest.mark.parametrize("regex", [r"^(?P<message>(?<=x).*)$", r"^(?P<time>\S+) (?P<message>(\w)\2.*)$"],
+                         ids=["lookbehind", "backreference"])
+def test_a_config_regex_that_re2_cannot_run_is_one_sentence(tmp_path, regex):
+    config = tmp_path / "logrca.toml"
+    config.write_text(f"[formats.custom]\nregex = '''{regex}'''\n")
+    result, _ = analyze(tmp_path, incident_logs(tmp_path), "--config", config, "--log-format", "custom")
+    assert result.exit_code in (1, 2), result.output
+    assert "Traceback" not in result.output and "internal error" not in result.output, result.output
+
+
+
+# -- diagnostics -----------------------------------------------------------------------------------------------
+def test_health_on_a_damaged_dump_counts_every_file_and_shows_no_log_text(tmp_path):
+    dump = tmp_path / "dump"
+    bad.latin1_log(dump)
+    bad.utf16_log(dump)
+    bad.binary_files(dump, count=1)
+    gz, _ = bad.truncated_gz(dump, count=2_000)
+    secret = "sk_live_4eC39HqLyjWDarjtT1zdp7dc"
+    bad.write_lines(dump / "odd.log", [f"??? token={secret} Zebra-Quokka" for _ in range(5)] + bad.service_lines(20))
+    result = logrca("analyze", dump, "--health", "--json", "-", "--tz", "UTC")
+    assert_ran(result)
+    rows = json.loads(result.stdout)
+    text = result.stdout
+    assert secret not in text and "Quokka" not in text and "customer" not in text and "M\u00fcller" not in text
+    by_name = {Path(str(r.get("path", ""))).name: r for r in rows}
+    assert {"legacy.log", "winsvc.log", "core.1000", gz.path.name, "odd.log"} <= set(by_name), list(by_name)
+    assert by_name["legacy.log"]["lines"] == 500 and by_name["winsvc.log"]["lines"] == 500
+    assert by_name["odd.log"]["lines"] == 25
