@@ -21,7 +21,7 @@ from analyzer import change_signals as sig
 from analyzer.confidence import calibrate
 from analyzer.findings import Evidence, Suspect, TimelineEntry
 from analyzer.stages import AnomalyResult, Correlation, TemplateInfo
-from parsers.deploys import marker_of, merge_deploys, read_deploys, resolve_deploys, tag_deploys
+from parsers.deploys import marker_of, merge_deploys, read_deploys, resolve_deploys, skipped_rows_note, tag_deploys
 from parsers.frames import FileIndex, FileMatch
 from parsers.git_history import Commit, GitRepository, commit_url, open_repository
 from parsers.records import Deploy
@@ -54,16 +54,16 @@ class _Candidate:
 
 
 def correlate(result: AnomalyResult, templates: dict[int, TemplateInfo], repo: str | None,
-              deploys_file: str | None, max_commits: int = 5000) -> Correlation:
+              deploys_file: str | None, max_commits: int = 5000, tz: str | None = None) -> Correlation:
     """Rank the changes that may have caused the incident `result` describes; see the module docstring."""
     onset = result.incident.start
     notes: list[str] = []
     file_deploys: list[Deploy] = []
     if deploys_file:
-        records = read_deploys(deploys_file)
+        records = read_deploys(deploys_file, tz)
         file_deploys = records.deploys
         notes += records.warnings
-        notes += [f"{n} row(s) of {deploys_file} skipped: {why}." for why, n in records.skipped.items()]
+        notes += skipped_rows_note(deploys_file, records)
     log_deploys = list(result.deploy_markers) + _markers_from_state_changes(result)
     ctx = sig.build_context(result, templates)
     if repo is None:

@@ -46,6 +46,7 @@ _MARKER = re.compile(
 class DeployRecords:
     deploys: list[Deploy]
     skipped: dict[str, int] = field(default_factory=dict)  # reason -> rows
+    skipped_rows: dict[str, list[int]] = field(default_factory=dict)  # reason -> the rows' line numbers
     warnings: list[str] = field(default_factory=list)
 
 
@@ -66,10 +67,10 @@ def read_deploys(path: str, tz: str | None = None) -> DeployRecords:
     for (number, row), when in zip(rows, times):
         version, commit = _pick(row, _VERSION_KEYS), _pick(row, _COMMIT_KEYS)
         if pd.isna(when):
-            _count(records.skipped, "no readable time")
+            _skip(records, "no readable time", number)
             continue
         if not version and not commit:
-            _count(records.skipped, "no version or commit")
+            _skip(records, "no version or commit", number)
             continue
         records.deploys.append(Deploy(
             time=when.to_pydatetime(), version=version or None, commit=commit or None,
@@ -203,6 +204,22 @@ def _pick(row: dict, keys: tuple[str, ...]) -> str:
         if v not in (None, ""):
             return str(v).strip()
     return ""
+
+
+def _skip(records: DeployRecords, reason: str, number: int) -> None:
+    _count(records.skipped, reason)
+    records.skipped_rows.setdefault(reason, []).append(number)
+
+
+def skipped_rows_note(path: str, records: DeployRecords, named: int = 5) -> list[str]:
+    """One sentence per reason, naming the first rows skipped for it (`deploys.csv:3`), so each can be fixed."""
+    name = Path(path).name
+    notes = []
+    for reason, numbers in records.skipped_rows.items():
+        shown = ", ".join(f"{name}:{n}" for n in numbers[:named])
+        more = f" and {len(numbers) - named} more" if len(numbers) > named else ""
+        notes.append(f"{len(numbers)} deploy record(s) skipped, {reason}: {shown}{more}; the other rows were used.")
+    return notes
 
 
 def _count(d: dict[str, int], reason: str) -> None:

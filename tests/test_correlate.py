@@ -177,7 +177,7 @@ def test_late_deploy_from_deploys_file(late_deploy, tmp_path):
                      str(deploys))
     _assert_deploy_blamed(corr, shas, "file")
     assert any(e.signal == "deploy" and "payment-service" in e.detail for e in corr.suspects[0].evidence)
-    assert any("skipped: no readable time" in n for n in corr.notes)
+    assert any("skipped, no readable time: deploys.csv:" in n for n in corr.notes)
     # tag v1.3.0 names the same commit as the 1.3.0 row, at the same time: one deploy, kept from the file
     assert [(d.version, d.origin) for d in corr.deploys] == [("1.3.0", "file"), ("1.4.0", "file")]
 
