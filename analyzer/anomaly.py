@@ -25,6 +25,7 @@ from analyzer.onset import (
 )
 from analyzer.service_rank import (
     ServiceActivity,
+    announced_ports,
     blame_targets,
     collect_activities,
     errors_per_service,
@@ -190,7 +191,7 @@ def _result(
     services_of = _services_by_template(table, inside, base, timed & (table.ns < window.onset_ns))
     texts = texts_by_service(table, templates)
     names = table.services_present()
-    aliases = service_aliases(names)
+    aliases = service_aliases(names, announced_ports(texts))
 
     activities = collect_activities(table, base, ids, severity, templates, changes, firsts, services_of, texts, aliases,
                              names, inside, window)
@@ -410,7 +411,7 @@ def _without_time(table, base, ids, severity, templates, notes) -> AnomalyResult
     services_of = _services_by_template(table, everything, None, ~everything)
     texts = texts_by_service(table, templates)
     names = table.services_present()
-    aliases = service_aliases(names)
+    aliases = service_aliases(names, announced_ports(texts))
     window_all = IncidentWindow(np.iinfo(np.int64).min + 1, None, None, "none", window.method)
     activities = collect_activities(table, None, ids, severity, templates, changes, {}, services_of, texts, aliases,
                              names, everything, window_all)
