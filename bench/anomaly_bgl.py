@@ -95,15 +95,13 @@ def report_accuracy(table: pd.DataFrame, labels: np.ndarray, result) -> None:
           f"= {covered / max(alert_lines, 1):.2f}")
 
     times = table.loc[alert, "time"].dropna().sort_values()
-    burst_start, burst_count = densest(times, BURST_WINDOW)
     onset = result.incident.start
-    print(f"densest alert burst: {burst_count} alert lines within {BURST_WINDOW} from {burst_start}")
-    if onset is None:
-        print(f"onset found: none ({result.incident.method})")
-    else:
-        gap = (pd.Timestamp(onset) - burst_start).total_seconds()
-        print(f"onset found: {onset} ({gap:+.0f} s from the burst's first alert line)")
-        print(f"method: {result.incident.method}")
+    print(f"onset found: {onset}" if onset else f"onset found: none ({result.incident.method})")
+    for window in (BURST_WINDOW, pd.Timedelta(seconds=result.bucket_seconds or 3600)):
+        burst_start, burst_count = densest(times, window)
+        gap = f"{(pd.Timestamp(onset) - burst_start).total_seconds():+.0f} s" if onset else "n/a"
+        print(f"densest alert burst within {window}: {burst_count} alert lines from {burst_start}; onset {gap}")
+    print(f"method: {result.incident.method}")
     print(f"top services: {[(s.name, s.score) for s in result.services[:3]]}")
     for a in result.anomalies[:5]:
         print(f"  {a.kind:5} {a.score:.2f} alert={int(a.template_id) in alert_templates!s:5} {a.template[:90]}")
