@@ -98,9 +98,10 @@ def assignment_columns(table: pd.DataFrame, sources: Sequence[SourceStats]) -> t
     else:
         ids = lines = paths = np.zeros(0, dtype=np.int64)
     gap_paths, gap_lines = [], []
+    covered_count = np.bincount(paths, minlength=len(sources))
     for code, source in enumerate(sources):
-        covered = lines[paths == code]
-        if len(covered) < source.lines:
+        if covered_count[code] < source.lines:  # only a short source is scanned for the lines it lacks
+            covered = lines[paths == code]
             missing = np.setdiff1d(np.arange(1, source.lines + 1), covered, assume_unique=False)
             gap_paths.append(np.full(len(missing), code, dtype=np.int64))
             gap_lines.append(missing)

@@ -134,9 +134,23 @@ def build_context(result: AnomalyResult, templates: dict[int, TemplateInfo]) -> 
     return ctx
 
 
+_HOST_WORDS = frozenset("com net org io cloud internal local localdomain lan example svc cluster corp "
+                        "amazonaws googleapis azure gov edu co uk de fr www".split())
+
+
 def _module_names(text: str) -> list[str]:
-    """Dotted module/class names (`com.shop.payment.Client`) on lines that are not already stack frames."""
-    return [name for line in text.splitlines() if not parse_frames(line) for name in _DOTTED_MODULE.findall(line)]
+    """Dotted module/class names (`com.shop.payment.Client`) on lines that are not already stack frames; host
+    names (`db-01.shop.internal`, `pay.example.com`) look alike and are left out."""
+    out = []
+    for line in text.splitlines():
+        if parse_frames(line):
+            continue
+        for name in _DOTTED_MODULE.findall(line):
+            parts = name.lower().split(".")
+            if parts[-1] in _HOST_WORDS or (parts[0] in _HOST_WORDS and parts[0] not in ("com", "org", "io")):
+                continue
+            out.append(name)
+    return out
 
 
 def message_tokens(text: str) -> dict[str, float]:

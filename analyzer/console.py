@@ -10,6 +10,8 @@ from rich.markup import escape
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from reports.redact import redact_text
+
 STAGE_NAMES = {
     "baseline": "Reading the baseline logs",
     "parse": "Reading and mining the logs",
@@ -49,8 +51,9 @@ def print_templates(summary, console: Console, limit: int) -> None:
     table.add_column("level")
     table.add_column("template / example", overflow="fold")
     for row in summary.templates[:limit]:
-        example = (row.example or "").splitlines()[0][:200] if row.example else ""
-        table.add_row(str(row.id), f"{row.count:,}", row.level or "", f"{escape(row.text)}\n[dim]{escape(example)}[/]")
+        # The terminal lands in scrollback and screen shares: secrets in templates and examples are masked here too.
+        example = redact_text((row.example or "").splitlines()[0][:200]) if row.example else ""
+        table.add_row(str(row.id), f"{row.count:,}", row.level or "", f"{escape(redact_text(row.text))}\n[dim]{escape(example)}[/]")
     console.print(table)
     if summary.assignments_path:
         console.print(f"assignments written to {summary.assignments_path}")

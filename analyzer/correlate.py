@@ -85,7 +85,10 @@ def _with_repo(git: GitRepository, result: AnomalyResult, ctx: sig.IncidentConte
         notes.append("The repository is a shallow clone: commits older than its shallow boundary are not visible.")
 
     commits, after = _read_window(git, onset, result.incident.end, deploys, max_commits, notes)
-    carried = _carried_by(git, deploys, onset) if onset else {}
+    carried, shipped = _carried_by(git, deploys, onset) if onset else ({}, [])
+    # a commit that landed before the window but shipped in a deploy inside it is as much a candidate
+    known = {c.sha for c in commits}
+    commits += [c for c in shipped if c.sha not in known and c.commit_time <= onset]
     candidates = [_Candidate(c) for c in commits if not c.is_merge]
     live_deploys = [d for d in _deploy_stream(deploys) if onset and d.time <= onset]
     deployed_services = {d.service for d in live_deploys}
@@ -127,7 +130,8 @@ def _with_repo(git: GitRepository, result: AnomalyResult, ctx: sig.IncidentConte
         commits_considered=len(commits),
         deploys_considered=len(deploys),
         deploys=deploys,
-        reverts=sorted([r.entry for r in reverts] + [entry for _, entry in rollbacks], key=lambda e: e.time),
+        reverts=sorted([r.entry for r in _relevant(reverts, candidates[:3])] + [entry for _, entry in rollbacks],
+                       key=lambda e: e.time),
         notes=notes,
     )
 
@@ -157,11 +161,12 @@ def _read_window(git: GitRepository, onset: datetime | None, end: datetime | Non
     return before, after
 
 
-def _carried_by(git: GitRepository, deploys: list[Deploy], onset: datetime) -> dict[str, Deploy]:
-    """sha -> the first deploy that carried it: the commits reachable from a deploy and not from the deploy of
-    the same service before it. In a monorepo a service's deploy ships only that service's code: a commit under
+def _carried_by(git: GitRepository, deploys: list[Deploy], onset: datetime) -> tuple[dict[str, Deploy], list[Commit]]:
+    """(sha -> the first deploy that carried it, the commits carried): the commits reachable from a deploy and
+    not from the deploy of the same service before it. In a monorepo a service's deploy ships only that service's code: a commit under
     another deployed service's directory is not carried by it (shared code, under none of them, is)."""
     carried: dict[str, Deploy] = {}
+    shipped: dict[str, Commit] = {}
     by_service: dict[str | None, list[Deploy]] = {}
     for d in sorted(_deploy_stream(deploys), key=lambda d: d.time):
         by_service.setdefault(d.service, []).append(d)
@@ -180,7 +185,8 @@ def _carried_by(git: GitRepository, deploys: list[Deploy], onset: datetime) -> d
                     continue
                 if c.sha not in carried or d.time < carried[c.sha].time:
                     carried[c.sha] = d
-    return carried
+                    shipped[c.sha] = c
+    return carried, list(shipped.values())
 
 
 def _ships(commit: Commit, service: str, services: set[str]) -> bool:
@@ -333,6 +339,15 @@ def _rollbacks(git: GitRepository, deploys: list[Deploy], onset: datetime | None
     return out
 
 
+def _relevant(reverts: list[_Revert], top: list[_Candidate]) -> list[_Revert]:
+    """Reverts always; a "fix" after the onset only when it touches a file of a leading suspect that the logs
+    point at (a busy repository lands unrelated fixes every hour)."""
+    leading = [c for c in top if any(e.signal in sig.SPECIFIC_SIGNALS and e.weight > 0 for e in c.evidence)]
+    files = {f.path for c in leading for f in c.commit.files if sig.classify_file(f.path) not in ("test", "docs")}
+    return [r for r in reverts if r.reverted or r.commit.title.lower().startswith("revert")
+            or files & {f.path for f in r.commit.files}]
+
+
 def _score_all(candidates: list[_Candidate], ctx: sig.IncidentContext, matches: dict, blamed: dict,
                onset: datetime | None, reverts: list[_Revert], rollbacks: list[tuple[Deploy, TimelineEntry]]) -> None:
     tokens = {c.commit.sha: sig.commit_tokens(c.commit) for c in candidates}
@@ -385,7 +400,9 @@ def _revert_evidence(c: Commit, reverts: list[_Revert]) -> list[Evidence]:
         elif r.reverted is None:
             shared = {f.path for f in c.files} & {f.path for f in r.commit.files}
             if shared and sig.classify_file(sorted(shared)[0]) not in ("test", "docs"):
-                out.append(Evidence("revert", f"{_cite(r.commit)} changed {sorted(shared)[0]} again after the onset", 0.4))
+                # a fix to the same file is a hint, not a pointer: busy files get fixes for unrelated reasons
+                out.append(Evidence("fix-after", f"{_cite(r.commit)} changed {sorted(shared)[0]} again after the onset",
+                                    0.25))
     return out[:2]
 
 
@@ -454,9 +471,10 @@ def _category(suspects: list[Suspect], blamed: int | None, candidates: list[_Can
 def _markers_from_state_changes(result: AnomalyResult) -> list[Deploy]:
     """Version banners the anomaly stage kept as state changes but did not turn into deploy markers."""
     known = {(d.version, d.commit) for d in result.deploy_markers}
+    seen_lines = {d.ref for d in result.deploy_markers}
     out = []
     for sc in result.state_changes:
-        if sc.time is None:
+        if sc.time is None or f"{sc.path}:{sc.line}" in seen_lines:
             continue
         version, sha = marker_of(sc.text)
         if (version or sha) and (version, sha) not in known:

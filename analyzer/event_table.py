@@ -20,6 +20,8 @@ from analyzer.templates import TemplateMiner
 from parsers.records import EventBatch, SourceStats
 
 CATEGORICAL = ("service", "level", "path", "logger")
+# The stages' columns plus each event's span in physical lines, which `logrca templates --assignments` needs.
+TABLE_COLUMNS = (*EVENT_TABLE_COLUMNS, "lines")
 EXAMPLES_PER_TEMPLATE = 3
 
 
@@ -81,16 +83,21 @@ def _compact(events: pd.DataFrame, ids: np.ndarray) -> pd.DataFrame:
 
 
 def _keep_examples(mined: MinedLogs, events: pd.DataFrame, ids: np.ndarray, order: np.ndarray) -> None:
-    sample = pd.DataFrame(
-        {"tid": ids, "seq": order, "path": events["path"].to_numpy(), "line": events["line"].to_numpy(),
-         "text": events["message"].to_numpy()}
-    )
-    grouped = sample.groupby("tid", sort=False)
-    mined.first.append(grouped.head(EXAMPLES_PER_TEMPLATE))
-    tail = grouped.tail(EXAMPLES_PER_TEMPLATE)
+    """The first and last few events of each template in this batch; only those rows' texts are copied."""
+    position = pd.DataFrame({"tid": ids, "row": np.arange(len(ids))}).groupby("tid", sort=False)
+    mined.first.append(_example_rows(events, ids, order, position.head(EXAMPLES_PER_TEMPLATE)["row"].to_numpy()))
+    tail = _example_rows(events, ids, order, position.tail(EXAMPLES_PER_TEMPLATE)["row"].to_numpy())
     if mined.last is not None:
         tail = pd.concat([mined.last, tail]).groupby("tid", sort=False).tail(EXAMPLES_PER_TEMPLATE)
     mined.last = tail
+
+
+def _example_rows(events: pd.DataFrame, ids: np.ndarray, order: np.ndarray, rows: np.ndarray) -> pd.DataFrame:
+    picked = events.iloc[rows]
+    return pd.DataFrame(
+        {"tid": ids[rows], "seq": order[rows], "path": picked["path"].to_numpy(), "line": picked["line"].to_numpy(),
+         "text": picked["message"].to_numpy()}
+    )
 
 
 def finish_table(mined: MinedLogs, final_ids: Callable[[np.ndarray], np.ndarray]) -> pd.DataFrame:
@@ -98,7 +105,7 @@ def finish_table(mined: MinedLogs, final_ids: Callable[[np.ndarray], np.ndarray]
     if not mined.parts:
         return empty_table()
     columns = {}
-    for name in EVENT_TABLE_COLUMNS:
+    for name in TABLE_COLUMNS:
         pieces = [part[name] for part in mined.parts]
         if name in CATEGORICAL:
             columns[name] = pd.Series(union_categoricals(pieces, ignore_order=True))

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -42,9 +42,11 @@ def analyze(paths: Sequence[str], options: AnalyzeOptions | None = None, progres
     report = progress or (lambda stage, n: None)
     miner = _miner(options.state)
 
-    # The healthy period is mined first so that its templates are the ones the incident is compared with.
+    # The healthy period is mined first so that its templates are the ones the incident is compared with. It lies
+    # outside the incident's window by definition, so --since/--until do not apply to it.
+    baseline_parse = replace(options.parse, since=None, until=None)
     baseline_mined = (
-        mine_batches(read_logs(options.baseline, options.parse), miner, lambda n: report("baseline", n))
+        mine_batches(read_logs(options.baseline, baseline_parse), miner, lambda n: report("baseline", n))
         if options.baseline
         else None
     )

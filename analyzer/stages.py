@@ -18,9 +18,9 @@ from parsers.records import Deploy
 #   template_id  int64
 #   path         category
 #   line         int64   the event's first physical line
-#   lines        int32   how many physical lines the event spans
 #   logger       category
-EVENT_TABLE_COLUMNS = ("time", "service", "level", "template_id", "path", "line", "lines", "logger")
+# (The pipeline's table also carries `lines`, int32, the physical lines each event spans, for per-line output.)
+EVENT_TABLE_COLUMNS = ("time", "service", "level", "template_id", "path", "line", "logger")
 
 
 @dataclass

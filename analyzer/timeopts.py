@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import re
-from datetime import datetime, timezone
+from datetime import datetime
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import pandas as pd
+
+from parsers.timestamps import machine_zone
 
 ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}([T ]|$)")
 
@@ -46,8 +48,8 @@ def parse_time(text: str | None, zone: str | None) -> datetime | None:
 
 def _localize(stamp: pd.Timestamp, zone: str | None) -> pd.Timestamp:
     if zone is None:
-        local = datetime.now().astimezone().tzinfo or timezone.utc
-        return stamp.tz_localize(local)
+        # The same zone, with its summer-time rules, that the parsers assume for the logs' zone-less times.
+        return stamp.tz_localize(machine_zone())
     if zone[:1] in "+-":
         return pd.Timestamp(stamp.isoformat() + zone)
     return stamp.tz_localize(zone)

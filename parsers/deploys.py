@@ -113,10 +113,10 @@ def marker_of(text: str) -> tuple[str | None, str | None]:
 def resolve_deploys(deploys: list[Deploy], repo: GitRepository, tags: list[Tag]) -> tuple[list[Deploy], list[str]]:
     """Fill `commit` with a full sha where the version (as a tag, with or without a `v`) or sha resolves.
     Returns the deploys (copies) and notes for those that did not resolve."""
-    by_tag = {t.name: t.commit for t in tags}
-    for t in tags:
-        short = re.sub(r"^(?:[\w.-]+[/@])?v?", "", t.name)
-        by_tag.setdefault(short, t.commit)
+    exact = {t.name: t.commit for t in tags}
+    short: dict[str, str] = {}
+    for t in sorted(tags, key=lambda t: ("/" in t.name or "@" in t.name, t.name)):  # unprefixed tags win
+        short.setdefault(re.sub(r"^(?:[\w.-]+[/@])?v?", "", t.name), t.commit)
     out, unresolved = [], []
     for d in deploys:
         sha = None
@@ -124,7 +124,11 @@ def resolve_deploys(deploys: list[Deploy], repo: GitRepository, tags: list[Tag])
             sha = repo.resolve(d.commit)
         if sha is None and d.version:
             v = d.version.strip()
-            sha = by_tag.get(v) or by_tag.get(v.lstrip("vV")) or by_tag.get("v" + v.lstrip("vV"))
+            bare = v.lstrip("vV")
+            # in a monorepo every service has a 2.0.0: the service's own tag first
+            own = [f"{d.service}/v{bare}", f"{d.service}/{bare}", f"{d.service}@{bare}", f"{d.service}-v{bare}"] \
+                if d.service else []
+            sha = next((exact[n] for n in own + [v, "v" + bare, bare] if n in exact), None) or short.get(bare)
             if sha is None:
                 found = _SHA.search(v.lower())
                 sha = repo.resolve(found.group(0)) if found else None

@@ -76,7 +76,19 @@ def discover(paths: Sequence[str]) -> list[Source]:
             sources.extend(Source(f, given, _mtime(f)) for f in sorted(found, key=_rotation_key))
         else:
             sources.append(Source(given, None, _mtime(given)))
-    return sources
+    return _first_of_each_file(sources)
+
+
+def _first_of_each_file(sources: list[Source]) -> list[Source]:
+    """A file named twice (`a.log a.log`, or a file and its directory) is read once, where it was first named."""
+    seen: set[str] = set()
+    unique = []
+    for source in sources:
+        key = source.path if source.path == STDIN else os.path.realpath(source.path)
+        if key not in seen:
+            seen.add(key)
+            unique.append(source)
+    return unique
 
 
 def _open(source: Source) -> tuple[BinaryIO, str | None]:

@@ -22,12 +22,16 @@ _GO_FILE = re.compile(r"^\s+((?:[A-Za-z]:)?/?[\w.@+/-]+\.go):(\d+)(?:\s+\+0x[0-9
 _GO_FUNC = re.compile(r"^([\w./@-]+(?:\.\(\*?[\w]+\))?\.[\w.]+)\(.*\)\s*$")
 _RUBY = re.compile(r"(?:^|\s|from\s)([\w./-]+\.(?:rb|rake|erb)):(\d+):in\s+[`'](?:block (?:\(\d+ levels\) )?in\s+)?([^'`]+)'")
 _PHP = re.compile(r"#\d+\s+([\w./-]+\.php)\((\d+)\):\s+([\w\\:>-]+)")
+# pytest's short tracebacks: "pandas/core/frame.py:1234: in __getitem__" and the "path.py:12: KeyError" last line
+_PYTEST = re.compile(r"^\s*((?:[\w.@+-]+/)*[\w.@+-]+\.py):(\d+):\s+(?:in\s+([\w<>]+)|\w+(?:Error|Exception)\b)")
+# Rust: "panicked at src/main.rs:10:5" and backtrace lines "at ./src/lib.rs:42:9"
+_RUST = re.compile(r"(?:panicked at\s+(?:'[^']*',\s*)?|^\s+at\s+)((?:[\w.@+-]*/)*[\w.@+-]+\.rs):(\d+)(?::\d+)?")
 _LOGGER = re.compile(r"^[A-Za-z_][\w-]*(?:[.:/][A-Za-z_][\w$-]*)+$")
 
 # Path parts that mean "not this project's code": a frame there is a library frame.
 _THIRD_PARTY = re.compile(
     r"(?:^|/)(?:site-packages|dist-packages|node_modules|vendor|\.m2|gems|jdk|usr/lib|usr/local/lib|"
-    r"usr/local/go/src|go/pkg/mod|Microsoft\.NET|internal/modules|lib/python\d)(?:/|$)|^node:|^<"
+    r"usr/local/go/src|go/pkg/mod|Microsoft\.NET|internal/modules|lib/python\d|\.cargo/registry|rustc)(?:/|$)|^node:|^<"
 )
 _JAVA_LIBRARY = re.compile(r"^(?:java|javax|jdk|sun|com\.sun|kotlin|scala|org\.springframework|org\.apache|io\.netty|"
                            r"reactor|com\.fasterxml|org\.hibernate|com\.zaxxer|okhttp3|io\.grpc|System|Microsoft)\.")
@@ -39,7 +43,7 @@ _SOURCE_EXTS = (".py", ".java", ".kt", ".scala", ".go", ".js", ".ts", ".mjs", ".
 class Frame:
     """One code reference: a stack frame (path and/or module, function, line) or a logger name."""
 
-    language: str  # "python" | "java" | "go" | "node" | "ruby" | "dotnet" | "php" | "logger"
+    language: str  # "python" | "java" | "go" | "node" | "ruby" | "dotnet" | "php" | "rust" | "logger"
     path: str | None  # file path as the trace wrote it (absolute, relative or a bare file name)
     module: str | None  # dotted module/class/package when the trace gives one
     function: str | None
@@ -96,6 +100,10 @@ def _frame_of_line(line: str, previous: str) -> Frame | None:
         return Frame("go", m.group(1), None, fn.group(1).rsplit(".", 1)[-1] if fn else None, int(m.group(2)), raw)
     if m := _RUBY.search(line):
         return Frame("ruby", m.group(1), None, m.group(3).strip(), int(m.group(2)), raw)
+    if m := _PYTEST.match(line):
+        return Frame("python", m.group(1), None, m.group(3), int(m.group(2)), raw)
+    if m := _RUST.search(line):
+        return Frame("rust", m.group(1), None, None, int(m.group(2)), raw)
     if m := _PHP.search(line):
         return Frame("php", m.group(1), None, re.split(r"->|::|\\", m.group(3))[-1], int(m.group(2)), raw)
     if m := _JAVA_NOFILE.search(line):

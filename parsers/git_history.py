@@ -46,7 +46,6 @@ _SAFE_CONFIG = (
     "log.showSignature=false",
     "log.follow=false",
     "log.showRoot=true",
-    "blame.ignoreRevsFile=",
     "i18n.logOutputEncoding=UTF-8",
     "protocol.allow=never",
     "color.ui=false",
@@ -190,13 +189,17 @@ class GitRepository:
         except git.exc.NoSuchPathError:
             raise UserError(f"--repo {p}: no such directory.") from None
         except (git.exc.InvalidGitRepositoryError, git.exc.GitError, OSError, ValueError):
-            raise UserError(f"--repo {p}: not a git repository (give a work tree, a bare repository or a .bundle file).") from None
+            top = _enclosing_work_tree(p)
+            hint = f"; it is inside the repository at {top}, give that" if top else \
+                " (give a work tree, a bare repository or a .bundle file)"
+            raise UserError(f"--repo {p}: not a git repository{hint}.") from None
         git_dir = str(Path(repo.git_dir).resolve())
         repo.close()
         return git_dir
 
     def _unbundle(self, bundle: Path) -> str:
-        head = bundle.read_bytes()[:64]
+        with open(bundle, "rb") as f:
+            head = f.read(64)
         if not head.startswith(b"# v2 git bundle") and not head.startswith(b"# v3 git bundle"):
             raise UserError(f"--repo {bundle}: not a git repository or bundle file.")
         git_dir = os.path.join(self._tmp, "repo.git")
@@ -312,16 +315,27 @@ class GitRepository:
         on a long history)."""
         if line < 1 or not _REV_SAFE.match(rev):
             return None
-        args = ["blame", "--porcelain", "-L", f"{line},{line}"]
+        args = ["blame", "--porcelain", "--no-textconv", "-L", f"{line},{line}"]
         if since is not None:
             args.append(f"--since={_git_time(since)}")
         out = self._try(args + [rev, "--", path])
+        if out is None:
+            # blame dies when the repository's config names a blame.ignoreRevsFile that is not there (and no
+            # command-line setting clears that list); the line's history from `log -L` says the same thing
+            return self._last_change_by_log(rev, path, line, since)
         if not out:
             return None
         sha = out.split(" ", 1)[0]
         if "\nboundary\n" in out or not re.fullmatch(r"[0-9a-f]{40,64}", sha):
             return None
         return sha
+
+    def _last_change_by_log(self, rev: str, path: str, line: int, since: datetime | None) -> str | None:
+        args = ["log", "-1", "--format=%H", "-s", "--no-textconv", "--no-ext-diff", f"-L{line},{line}:{path}"]
+        if since is not None:
+            args.append(f"--since={_git_time(since)}")
+        out = (self._try(args + ["--end-of-options", rev, "--"]) or "").strip()
+        return out if re.fullmatch(r"[0-9a-f]{40,64}", out) else None
 
     def tags(self) -> list[Tag]:
         fmt = "%(refname:short)%00%(objecttype)%00%(objectname)%00%(*objectname)%00%(taggerdate:iso-strict)%00%(*committerdate:iso-strict)%00%(committerdate:iso-strict)"
@@ -390,7 +404,8 @@ class GitRepository:
         todo = {c.sha: c for c in commits if not c.counted and not c.is_merge}
         if todo:
             args = ["log", "--no-walk=unsorted", "--stdin", "-z", "--format=" + _LOG_FORMAT, "--raw", "--numstat",
-                    "-M", "--no-abbrev", "--no-color", "--encoding=UTF-8", "--end-of-options", "--"]
+                    "-M", "--no-abbrev", "--no-color", "--no-textconv", "--no-ext-diff", "--encoding=UTF-8",
+                    "--end-of-options", "--"]
             out = self._run(args, stdin=("\n".join(todo) + "\n").encode())
             for parsed in (_parse_log_record(rec) for rec in out.split(_RECORD)[1:]):
                 if parsed is not None and parsed.sha in todo:
@@ -416,6 +431,17 @@ class GitRepository:
                 commit.counted = True
         for c in commits:
             c.patched = True
+
+
+def _enclosing_work_tree(p: Path) -> str | None:
+    """The work tree a directory lies inside, for the error message only (nothing is read from it)."""
+    try:
+        repo = git.Repo(str(p), search_parent_directories=True)
+    except (git.exc.GitError, OSError, ValueError):
+        return None
+    top = repo.working_tree_dir
+    repo.close()
+    return str(top) if top else None
 
 
 def open_repository(path: str) -> GitRepository:

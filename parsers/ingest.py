@@ -27,7 +27,7 @@ from parsers.discovery import STDIN, LineReader, Source, bisect_offset, discover
 from parsers.errors import UserError
 from parsers.formats import FormatPlan, LineFormat, empty_fields, named_formats, plan_formats, unwrap
 from parsers.formats.levels import infer_levels
-from parsers.formats.vector_re import to_str_series
+from parsers.vector_re import to_str_series
 from parsers.multiline import continuation_mask, fold
 from parsers.records import EVENT_COLUMNS, EventBatch, ParseOptions, SourceStats
 from parsers.services import service_for_path
@@ -253,7 +253,9 @@ def _finish(events: pd.DataFrame, source: Source, stats: SourceStats, carry: _Ca
     apply --since/--until, and count it all in the source's stats."""
     if events.empty:
         return _empty_events()
-    stats.lines_unparsed += int((~events["parsed"]).sum())
+    # Unparsed lines are counted as physical lines, as the findings schema says. Lines without time count the
+    # events' first lines only: a trace's continuation lines never carry a time, and are not missing one.
+    stats.lines_unparsed += int(events.loc[~events["parsed"], "lines"].sum())
     no_time = events["time"].isna()
     stats.lines_without_time += int(no_time.sum())
     if no_time.any():

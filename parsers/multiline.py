@@ -8,7 +8,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from parsers.formats.vector_re import as_arrow, search, to_str_series
+from parsers.vector_re import as_arrow, search, to_str_series
 
 # Lines that continue the event above whatever the file's format: stack frames and trace headers of Java,
 # Python, Go, Node, .NET and Ruby, and indented or blank lines.

@@ -14,7 +14,7 @@ from datetime import datetime, timezone
 import numpy as np
 import pandas as pd
 
-from parsers.formats.vector_re import fullmatch, replace, search
+from parsers.vector_re import fullmatch, replace, search
 
 MONTHS = {m: i for i, m in enumerate(("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"), 1)}
 _MON = r"(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)"
@@ -75,8 +75,13 @@ def machine_zone() -> str:
             return name
         except Exception:  # an unknown TZ value: fall back to the offset
             pass
+    # No usable name (an abbreviation like "PDT" is not one pandas accepts): the current offset, as +HH:MM.
     offset = datetime.now().astimezone().utcoffset()
-    return "UTC" if not offset else str(datetime.now().astimezone().tzinfo)
+    if not offset:
+        return "UTC"
+    minutes = int(offset.total_seconds() // 60)
+    sign = "+" if minutes >= 0 else "-"
+    return f"{sign}{abs(minutes) // 60:02d}:{abs(minutes) % 60:02d}"
 
 
 @dataclass

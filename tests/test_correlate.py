@@ -404,3 +404,66 @@ def test_a_change_live_for_days_that_only_touches_the_traced_file_is_not_blamed(
     # still listed for the reader, with the file evidence that was weighed and dismissed
     assert "orders/shop/orders/db.py" in corr.suspects[0].files
     assert any("live for days" in r for r in corr.ruled_out)
+
+
+def test_a_commit_older_than_the_window_that_shipped_just_before_the_onset_is_a_candidate(tmp_path):
+    repo = build_shop(tmp_path / "shop", ONSET - timedelta(days=40))
+    released = repo.git("rev-parse", "HEAD")
+    culprit = repo.commit(
+        {"payment-service/src/main/java/com/shop/payment/Client.java":
+            CLIENT_JAVA.replace('config.get("gateway.endpoint");\n        Response', 'config.get("gateway.url");\n        Response')},
+        "Payment client: read the gateway url key", ONSET - timedelta(days=20))
+    repo.commit({"frontend/src/app.js": "export const v = 3;\n"}, "Frontend: v", ONSET - timedelta(days=2))
+    deploys = tmp_path / "deploys.csv"
+    deploys.write_text("time,commit,service\n"
+                       f"{(ONSET - timedelta(days=30)).isoformat()},{released},payment-service\n"
+                       f"{(ONSET - minutes(6)).isoformat()},{culprit},payment-service\n")
+    line = CLIENT_JAVA.splitlines().index('        Response response = http.post(endpoint + "/charge", account, amount);') + 1
+    anomalies = [anomaly(7, "Charge failed for account <*>", JAVA_TRACE.format(line=line), ["payment-service"])]
+    corr = correlate(result_for(anomalies, ["payment-service"]), templates_of(anomalies), str(repo.root), str(deploys))
+    assert corr.suspects[0].id == culprit and corr.blamed == 0
+    assert "20.0 days" in next(e.detail for e in corr.suspects[0].evidence if e.signal == "timing")
+
+
+def test_a_pasted_test_failure_in_a_library_whose_frames_look_like_a_library(tmp_path):
+    """A Java library (org.apache.* frames are usually someone else's code; here they are the repository's)."""
+    from tests.gitrepo import GitRepoBuilder
+    repo = GitRepoBuilder(tmp_path / "commons-text")
+    body = "package org.apache.commons.text;\n\npublic class WordUtils {\n" + "".join(
+        f"    public static String f{i}(String s) {{\n        return s;\n    }}\n\n" for i in range(8)) + "}\n"
+    main = "src/main/java/org/apache/commons/text/WordUtils.java"
+    test = "src/test/java/org/apache/commons/text/WordUtilsTest.java"
+    repo.commit({main: body, test: "class WordUtilsTest {}\n", "pom.xml": "<project/>\n"}, "Import", START)
+    culprit = repo.commit({main: body.replace("    public static String f5(String s) {\n        return s;",
+                                              "    public static String f5(String s) {\n        return s.trim();")},
+                          "WordUtils.f5: trim its input", START + timedelta(days=3))
+    repo.commit({test: "class WordUtilsTest { void t() {} }\n"}, "Test f5", START + timedelta(days=4))
+    repo.commit({"pom.xml": "<project><version>1.2</version></project>\n"}, "Release 1.2", START + timedelta(days=5))
+    line = body.splitlines().index("    public static String f5(String s) {") + 2
+    trace = ("java.lang.NullPointerException\n"
+             f"\tat org.apache.commons.text.WordUtils.f5(WordUtils.java:{line})\n"
+             "\tat org.apache.commons.text.WordUtilsTest.t(WordUtilsTest.java:1)\n"
+             "\tat java.base/jdk.internal.reflect.NativeMethodAccessorImpl.invoke0(Native Method)")
+    anomalies = [anomaly(1, "java.lang.NullPointerException", trace, ["commons-text"])]
+    corr = correlate(result_for(anomalies, [], onset=None), templates_of(anomalies), str(repo.root), None)
+    assert corr.suspects[0].id == culprit and corr.blamed == 0 and corr.confidence == "medium"
+    assert any(e.signal == "blame" and "WordUtils.java" in e.detail for e in corr.suspects[0].evidence)
+
+
+def test_only_fixes_to_the_suspects_files_go_on_the_timeline(python_regression):
+    repo, shas = python_regression
+    fix = repo.commit({"orders/shop/orders/db.py": DB_PY.replace("LIMIT ?", "LIMIT ? OFFSET 0")}, "Hotfix: orders lookup",
+                      ONSET + minutes(35))
+    repo.commit({"frontend/src/app.js": "export const t = 0;\n"}, "Fix typo in the banner", ONSET + minutes(40))
+    anomalies = [anomaly(1, "Exception on /orders/<*> [GET]", PY_TRACE, ["orders"])]
+    corr = correlate(result_for(anomalies, ["orders"]), templates_of(anomalies), str(repo.root), None)
+    assert corr.suspects[0].id == shas["culprit"]
+    assert [(r.kind, r.ref) for r in corr.reverts] == [("revert", fix)]
+    assert any(e.signal == "fix-after" and "again after the onset" in e.detail for e in corr.suspects[0].evidence)
+
+
+def test_module_names_in_messages_point_at_code_but_host_names_do_not():
+    from analyzer.change_signals import _module_names
+    text = ("upstream db-01.shop.internal refused; handler com.shop.payment.Client gave up; "
+            "shop.orders.db timed out; see pay.example.com")
+    assert _module_names(text) == ["com.shop.payment.Client", "shop.orders.db"]

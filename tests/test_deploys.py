@@ -77,15 +77,18 @@ def test_tags_and_resolution_against_a_repository(tmp_path):
     second = repo.commit({"a.txt": "2\n"}, "two", T0 + timedelta(hours=1))
     repo.tag("api/v1.1.0", T0 + timedelta(hours=2))
     repo.tag("wip-experiment", T0 + timedelta(hours=2))
+    api_1_0 = repo.commit({"api/a.txt": "3\n"}, "api", T0 + timedelta(hours=3))
+    repo.tag("api/v1.0.0", T0 + timedelta(hours=3))
     with open_repository(str(repo.root)) as git:
         tags = git.tags()
         from_tags = tag_deploys(tags)
         assert [(d.version, d.commit, d.origin, d.service) for d in from_tags] == [
-            ("v1.0.0", first, "tag", None), ("api/v1.1.0", second, "tag", "api")]
+            ("v1.0.0", first, "tag", None), ("api/v1.1.0", second, "tag", "api"), ("api/v1.0.0", api_1_0, "tag", "api")]
         wanted = [Deploy(time=T0, version="1.0.0"), Deploy(time=T0, version="1.1.0"),
-                  Deploy(time=T0, commit=second[:9]), Deploy(time=T0, version="9.9.9")]
+                  Deploy(time=T0, commit=second[:9]), Deploy(time=T0, version="9.9.9"),
+                  Deploy(time=T0, version="v1.0.0", service="web"), Deploy(time=T0, version="1.0.0", service="api")]
         resolved, notes = resolve_deploys(wanted, git, tags)
-    assert [d.commit for d in resolved] == [first, second, second, None]
+    assert [d.commit for d in resolved] == [first, second, second, None, first, api_1_0]
     assert len(notes) == 1 and "9.9.9" in notes[0]
 
 

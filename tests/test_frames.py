@@ -117,3 +117,16 @@ def test_frames_resolve_to_files_of_a_real_repository(tmp_path):
     assert "orders/shop/orders/db.py" in pkg and all(p.startswith("orders/shop/orders/") for p in pkg)
     # a frame of a file the repository lacks resolves to nothing rather than to a namesake elsewhere
     assert index.resolve(parse_frames(GO)[0]) == []
+
+
+def test_pytest_short_tracebacks_and_rust_panics():
+    pytest_trace = ("    def test_getitem():\n>       frame['missing']\n\n"
+                    "pandas/core/frame.py:3761: in __getitem__\n    indexer = self.columns.get_loc(key)\n"
+                    "pandas/core/indexes/base.py:3654: KeyError\n")
+    assert _summary(pytest_trace) == [("python", "core/frame.py:3761", "__getitem__", False),
+                                      ("python", "indexes/base.py:3654", None, False)]
+    rust = ("thread 'main' panicked at src/parser.rs:88:14:\ncalled `Option::unwrap()` on a `None` value\n"
+            "   3: shop::parser::parse\n             at ./src/parser.rs:88:14\n"
+            "   4: core::ops::function::FnOnce::call_once\n             at /rustc/90b35a623/library/core/src/ops/function.rs:250:5\n")
+    assert _summary(rust) == [("rust", "src/parser.rs:88", None, False), ("rust", "src/parser.rs:88", None, False),
+                              ("rust", "ops/function.rs:250", None, True)]

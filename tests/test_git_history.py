@@ -33,18 +33,21 @@ EVIL_CONFIG = """
 [diff "evil"]
 \ttextconv = {evil}/textconv
 \tcommand = {evil}/diff-command
+[diff "python"]
+\ttextconv = {evil}/textconv-python
+\tcommand = {evil}/diff-command-python
+[diff "java"]
+\ttextconv = {evil}/textconv-java
 [filter "evil"]
 \tclean = {evil}/clean
 \tsmudge = {evil}/smudge
-[blame]
-\tignoreRevsFile = /nonexistent/ignore-revs
 [diff]
 \tnoprefix = true
 \trelative = true
 [i18n]
 \tlogOutputEncoding = ISO-8859-1
 """
-EVIL_NAMES = ("fsmonitor", "pager", "ssh", "gpg", "external-diff", "textconv", "diff-command", "clean", "smudge",
+EVIL_NAMES = ("fsmonitor", "pager", "textconv-python", "diff-command-python", "textconv-java", "ssh", "gpg", "external-diff", "textconv", "diff-command", "clean", "smudge",
               "process", "pre-commit", "post-checkout", "reference-transaction", "post-index-change", "pre-auto-gc",
               "fsmonitor-watchman", "post-rewrite")
 
@@ -106,6 +109,8 @@ def test_a_malicious_repository_config_runs_nothing_and_nothing_is_written(tmp_p
     with open_repository(str(repo.root)) as git:
         commits = git.commits(["HEAD"], since=T0 - timedelta(days=30))
         git.add_patches(commits)
+        fresh = git.commits(["HEAD"], since=T0 - timedelta(days=30), counts=False)
+        git.add_counts(fresh)
         git.blame_line("HEAD", "orders/shop/orders/db.py", 13)
         git.files_at("HEAD")
         git.tags()
@@ -113,6 +118,7 @@ def test_a_malicious_repository_config_runs_nothing_and_nothing_is_written(tmp_p
     assert sorted(p.name for p in ran.iterdir()) == []
     assert _snapshot(repo.root) == before  # not the index, not a ref, not a log: nothing written
     assert corr.suspects[0].id == culprit  # and the hostile settings did not garble what was read
+    assert any(e.signal == "blame" for e in corr.suspects[0].evidence)  # nor stopped git blame
     assert any(f.path == "orders/shop/orders/db.py" and f.hunks for f in commits[0].files)
 
 
@@ -203,8 +209,9 @@ def test_forge_urls():
 def test_a_directory_inside_a_checkout_is_not_taken_for_the_repository(tmp_path):
     repo = GitRepoBuilder(tmp_path / "r")
     repo.commit({"logs/app.log": "x\n"}, "c", T0)
-    with pytest.raises(UserError, match="not a git repository"):
+    with pytest.raises(UserError, match="not a git repository") as err:
         open_repository(str(repo.root / "logs"))
+    assert f"inside the repository at {repo.root}" in str(err.value)
 
 
 def test_hunk_headers_name_the_method_not_the_class(tmp_path):
@@ -237,3 +244,15 @@ def test_history_entirely_after_the_onset_ranks_nothing(tmp_path):
     corr = correlate(result, {}, str(repo.root), None)
     assert corr.suspects == [] and corr.confidence == "none" and corr.blamed is None
     assert any("No commit landed" in n for n in corr.notes)
+
+
+def test_blame_survives_a_config_naming_a_missing_ignore_revs_file(tmp_path):
+    repo = GitRepoBuilder(tmp_path / "r")
+    first = repo.commit({"a.py": "x = 1\ny = 2\n"}, "one", T0)
+    second = repo.commit({"a.py": "x = 1\ny = 3\n"}, "two", T0 + timedelta(hours=1))
+    repo.git("config", "blame.ignoreRevsFile", ".git-blame-ignore-revs")  # common, and often missing
+    with open_repository(str(repo.root)) as git:
+        assert git.blame_line("HEAD", "a.py", 2) == second
+        assert git.blame_line("HEAD", "a.py", 1) == first
+        assert git.blame_line("HEAD", "a.py", 1, since=T0 + timedelta(minutes=30)) is None  # older than asked
+        assert git.blame_line("HEAD", "a.py", 9) is None

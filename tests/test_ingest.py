@@ -311,3 +311,25 @@ def test_a_broken_pyproject_found_by_chance_is_ignored_but_a_named_config_is_not
     assert len(events) == 2
     with pytest.raises(UserError, match="could not be read"):
         read_one(path, config_path=str(tmp_path / "pyproject.toml"))
+
+
+def test_a_file_named_twice_is_read_once_and_unparsed_lines_are_counted_as_lines(tmp_path):
+    from parsers.ingest import read_logs
+    from parsers.records import ParseOptions
+
+    log = tmp_path / "app.log"
+    log.write_text(
+        "2026-01-05 10:00:00,001 INFO app: started\n"
+        "#### garbage without a header\n"
+        "2026-01-05 10:00:01,001 ERROR app: failed\n"
+        "Traceback (most recent call last):\n"
+        '  File "app.py", line 3, in <module>\n'
+        "KeyError: 'x'\n",
+        encoding="utf-8",
+    )
+    batches = list(read_logs([str(log), str(tmp_path)], ParseOptions(tz="UTC")))
+    sources = [b.source for b in batches if b.last]
+    assert len(sources) == 1 and sources[0].lines == 6
+    events = batches[0].events
+    assert int(events["lines"].sum()) + sources[0].lines_skipped == 6
+    assert sources[0].lines_unparsed == int(events.loc[~events["parsed"], "lines"].sum())

@@ -73,3 +73,14 @@ def test_event_table_keeps_compact_columns_and_examples_in_input_order(logs):
     assert [e.line for e in failing.examples] == sorted(e.line for e in failing.examples)
     assert failing.recent[-1].line > failing.examples[0].line
     assert "relation \"stock_levels\" does not exist" in failing.examples[0].text
+
+
+def test_since_and_until_narrow_the_incident_logs_but_not_the_baseline(logs, tmp_path):
+    healthy = tmp_path / "healthy"
+    _write_service_logs(healthy, minutes=30, fault_at=999)
+    options = AnalyzeOptions(parse=ParseOptions(tz="UTC", since=START + timedelta(minutes=45)), baseline=[str(healthy)])
+    findings = analyze([str(logs)], options)
+    baseline_sources = [s for s in findings.inputs.sources if s.path.startswith(str(healthy))]
+    incident_sources = [s for s in findings.inputs.sources if s.path.startswith(str(logs))]
+    assert baseline_sources and all(s.lines_skipped == 0 for s in baseline_sources)
+    assert all(s.lines_skipped > 0 for s in incident_sources)

@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 
 from parsers.formats.levels import LEVEL_REGEX, levels_from_http_status, levels_from_syslog_pri, normalise_levels
-from parsers.formats.vector_re import count, extract, fullmatch
+from parsers.vector_re import count, extract, fullmatch
 from parsers.timestamps import TimeContext, parse_mixed_times, parse_times, parse_with_format
 
 # Fields every format fills for the lines it reads (extra ones, like trace_id, are optional).

@@ -15,7 +15,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.json as pa_json
 
-from parsers.formats.vector_re import to_str_series
+from parsers.vector_re import to_str_series
 
 _PRIMITIVE = (pa.types.is_string, pa.types.is_large_string, pa.types.is_integer, pa.types.is_floating,
               pa.types.is_boolean)

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 import pandas as pd
 
 from parsers.formats.base import fields_frame
-from parsers.formats.vector_re import extract, replace
+from parsers.vector_re import extract, replace
 from parsers.formats.levels import LEVEL_REGEX, normalise_levels
 from parsers.timestamps import SPEC_BY_NAME, SPECS, TimeContext, parse_times, without_lookarounds
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from parsers.formats.vector_re import search
+from parsers.vector_re import search
 
 _ALIASES = {
     "TRACE": "TRACE", "FINEST": "TRACE", "FINER": "TRACE", "VERBOSE": "TRACE", "V": "TRACE", "TRC": "TRACE",

@@ -15,7 +15,7 @@ import pyarrow as pa
 from parsers.formats.base import fields_frame
 from parsers.formats.json_columns import coalesce, read_table, time_column
 from parsers.formats.levels import normalise_levels
-from parsers.formats.vector_re import search
+from parsers.vector_re import search
 from parsers.timestamps import TimeContext, parse_mixed_times
 
 # Common key names, first match wins (dotted names also match nested objects).
