@@ -233,5 +233,7 @@ def with_lines(scenario: Scenario, lines: list[tuple[float, str, str, str]], see
         merged[column] = merged[column].astype("category")
     merged["template_id"] = merged["template_id"].astype("int64")
     merged["line"] = merged["line"].astype("int64")
-    merged["lines"] = merged["lines"].astype("int32")
+    merged = merged[list(events.columns)]
+    if "lines" in merged:
+        merged["lines"] = merged["lines"].astype("int32")
     return Scenario(merged, templates, scenario.fault, scenario.recovered, scenario.origin)
