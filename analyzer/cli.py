@@ -99,6 +99,8 @@ def analyze(
         parse=_parse_options(zone, year, log_format, config, _time(since, zone, "--since"), _time(until, zone, "--until")),
         max_commits=max_commits,
     )
+    if options.incident_start and options.incident_end and options.incident_end <= options.incident_start:
+        raise typer.BadParameter("the incident must end after it starts", param_hint="--incident-end")
     if health:
         _run(lambda: _print_health(paths, options.parse, json_out))
         return

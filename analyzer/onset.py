@@ -18,7 +18,6 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 from scipy.special import xlogy
-from sklearn.ensemble import IsolationForest
 
 from analyzer.stages import AnomalyOptions
 from analyzer.template_anomalies import ERROR_SEVERITY, TemplateChange, WindowCounts, compare_windows
@@ -211,6 +210,8 @@ def isolation_forest_flags(counts: np.ndarray, severity: np.ndarray, seed: int =
     buckets = counts.shape[0]
     if buckets < 8 or counts.shape[1] == 0:
         return np.zeros(buckets, dtype=bool)
+    from sklearn.ensemble import IsolationForest  # 2 s to import: only when a model is fitted
+
     model = IsolationForest(n_estimators=200, contamination="auto", random_state=seed)
     features = window_features(counts, severity)
     model.fit(features)
@@ -563,3 +564,5 @@ def settle_peak_and_end(
     window.peak_ns = max(buckets.start_ns(peak), window.onset_ns)
     if options.incident_end is None:
         window.end_ns = buckets.start_ns(recovery) if recovery is not None else None
+    else:  # --incident-end without --incident-start: the onset is found, the end is as given
+        window.end_ns = int(pd.Timestamp(options.incident_end).tz_convert("UTC").value)

@@ -23,11 +23,11 @@ from analyzer.onset import IncidentWindow, dates_its_silence
 from analyzer.stages import TemplateInfo
 from analyzer.template_anomalies import ERROR_SEVERITY, TemplateChange
 from analyzer.timeseries import NAT_NS, EventArrays, to_datetime
+from parsers.services import workload_name
 
 GENERIC_SUFFIXES = (
     "-service", "_service", "service", "-svc", "-server", "-srv", "-api", "-app", "-deployment", "-deploy",
 )
-POD_HASH = re.compile(r"-[a-z0-9]{6,10}-[a-z0-9]{5}$|-[a-z0-9]{5}$")
 TOKEN = re.compile(r"[a-z0-9][a-z0-9_.-]*[a-z0-9]|[a-z0-9]", re.IGNORECASE)
 URL_HOST = re.compile(r"\b[a-z][a-z0-9+.-]*://(?:[^@/\s]+@)?([a-z0-9_.-]+)(?::(\d{1,5}))?", re.IGNORECASE)
 HOST_PORT = re.compile(r"(?<![\w.:/-])([a-z][a-z0-9_-]*(?:\.[a-z0-9_-]+)*):(\d{2,5})\b", re.IGNORECASE)
@@ -138,7 +138,7 @@ def announced_ports(texts: dict[tuple[int, str], list[Example]]) -> dict[int, st
 
 def _aliases_of(name: str, prefix: str) -> set[str]:
     out = {name}
-    base = POD_HASH.sub("", name) if len(POD_HASH.sub("", name)) >= 3 else name
+    base = workload_name(name)  # Kubernetes pod suffixes only: `user-cache` is not the pod `user` of hash `cache`
     out.add(base)
     for stem in (base, base[len(prefix) :] if prefix and base.startswith(prefix) else base):
         out.add(stem)

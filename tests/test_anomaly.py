@@ -220,3 +220,12 @@ def test_given_start_alone_gets_its_end_from_the_logs():
     assert result.incident.detection == "given" and result.incident.start == scenario.fault
     assert result.incident.end is not None
     assert seconds_off(result.incident.end, scenario.recovered) <= 2 * ONE_MINUTE
+
+
+def test_given_end_alone_keeps_the_found_onset_and_takes_the_end():
+    scenario = sc.cascade(seed=3)
+    found = detect_anomalies(scenario.events, scenario.templates, AnomalyOptions())
+    end = found.incident.start + timedelta(minutes=7)
+    given = detect_anomalies(scenario.events, scenario.templates, AnomalyOptions(incident_end=end))
+    assert given.incident.start == found.incident.start
+    assert given.incident.end == end

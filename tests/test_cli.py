@@ -23,6 +23,7 @@ def run(*args):
         (["analyze", "x.log", "--since", "yesterday-ish"], "--since"),
         (["analyze", "x.log", "--incident-start", "14h"], "--incident-start"),
         (["analyze", "x.log", "--max-commits", "0"], "--max-commits"),
+        (["analyze", "x.log", "--incident-start", "2026-11-20T14:00:00Z", "--incident-end", "2026-11-20T13:00:00Z"], "--incident-end"),
         (["analyze"], "PATH"),
         (["frobnicate"], "frobnicate"),
     ],

@@ -174,3 +174,11 @@ def test_ports_services_announce_name_them_in_callers_errors():
     aliases = service_aliases(["frontend", "adservice", "cartservice", "checkout", "payments"], ports)
     message = 'failed to get ads: rpc error: code = Unavailable desc = dial tcp 10.0.3.7:9555: connect: refused'
     assert blame_targets(message, aliases, own="frontend").services == {"adservice": 1.0}
+
+
+def test_a_service_name_ending_in_five_letters_is_not_taken_for_a_pod():
+    from analyzer.service_rank import service_aliases
+
+    aliases = service_aliases(["user-cache", "order-queue", "payment-7d9f8b6c5-x2kqp"])
+    assert "user" not in aliases and "order" not in aliases
+    assert aliases.get("payment") == "payment-7d9f8b6c5-x2kqp"
