@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -17,8 +16,7 @@ import pyarrow.csv as pa_csv
 
 from analyzer.event_table import finish_table, mine_batches, template_catalog
 from analyzer.stages import TemplateInfo
-from analyzer.template_state import load_state, save_state
-from analyzer.templates import TemplateMiner
+from analyzer.template_state import miner_for, save_state
 from parsers.errors import UserError
 from parsers.records import ParseOptions, SourceStats
 
@@ -50,7 +48,7 @@ def run_templates(
     """Mine templates over `paths`; write the assignments CSV if asked; load/save the learned state if given."""
     from parsers.ingest import read_logs
 
-    miner = load_state(state) if state and Path(state).exists() else TemplateMiner()
+    miner = miner_for(state)
     mined = mine_batches(read_logs(paths, parse_options), miner)
     templates = miner.finish()
     if state:

@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
-from pathlib import Path
 
 from analyzer import __version__
 from analyzer.anomaly import detect_anomalies
@@ -13,7 +12,7 @@ from analyzer.correlate import correlate
 from analyzer.event_table import MinedLogs, finish_table, mine_batches, template_catalog
 from analyzer.findings import Findings
 from analyzer.stages import AnomalyOptions
-from analyzer.templates import TemplateMiner
+from analyzer.template_state import miner_for
 from analyzer.verdict import build_findings
 from parsers.ingest import read_logs
 from parsers.records import ParseOptions
@@ -41,7 +40,7 @@ def analyze(paths: Sequence[str], options: AnalyzeOptions | None = None, progres
     """Parse, mine, score, correlate: the findings for the logs at `paths`."""
     options = options or AnalyzeOptions()
     report = progress or (lambda stage, n: None)
-    miner = _miner(options.state)
+    miner = miner_for(options.state)
 
     # The healthy period is mined first so that its templates are the ones the incident is compared with. It lies
     # outside the incident's window by definition, so --since/--until do not apply to it.
@@ -79,15 +78,6 @@ def analyze(paths: Sequence[str], options: AnalyzeOptions | None = None, progres
         correlation=correlation,
         generated_at=datetime.now(timezone.utc),
     )
-
-
-def _miner(state_path: str | None) -> TemplateMiner:
-    """A fresh miner, or one that starts from templates learned earlier when that file exists."""
-    if state_path is None or not Path(state_path).exists():
-        return TemplateMiner()
-    from analyzer.template_state import load_state
-
-    return load_state(state_path)
 
 
 def _all_sources(mined: MinedLogs, baseline: MinedLogs | None) -> list:

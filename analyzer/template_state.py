@@ -104,6 +104,16 @@ def save_state(miner: "TemplateMiner", path) -> None:
         raise UserError(f"Cannot write the template state to {target}: {exc.strerror}.") from None
 
 
+def miner_for(path) -> "TemplateMiner":
+    """A miner that starts from the templates saved at `path` when that file exists, else a fresh one (a
+    --state file names where learning is kept, and the first run creates it)."""
+    from analyzer.templates import TemplateMiner
+
+    if path is None or not Path(path).exists():
+        return TemplateMiner()
+    return load_state(path)
+
+
 def load_state(path) -> "TemplateMiner":
     """The miner saved at `path`; UserError when the file is missing, not JSON, or not a logrca state."""
     from analyzer.templates import TemplateMiner
