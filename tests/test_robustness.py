@@ -427,6 +427,15 @@ def test_a_config_regex_that_re2_cannot_run_is_one_sentence(tmp_path, regex):
 
 
 
+def test_a_catastrophic_config_regex_does_not_hang(tmp_path):
+    config = tmp_path / "logrca.toml"
+    config.write_text("[formats.custom]\nregex = '''^(?P<message>(a+)+b)$'''\n")
+    bad.write_lines(tmp_path / "logs" / "a.log", ["a" * 5000 + "c"] * 20)
+    result, findings = analyze(tmp_path, tmp_path / "logs", "--config", config)
+    assert_ran(result)
+    assert findings["inputs"]["lines_total"] == 20
+
+
 # -- diagnostics -----------------------------------------------------------------------------------------------
 def test_health_on_a_damaged_dump_counts_every_file_and_shows_no_log_text(tmp_path):
     dump = tmp_path / "dump"
