@@ -25,6 +25,7 @@ from analyzer.onset import (
 )
 from analyzer.service_rank import (
     ServiceActivity,
+    announced_ports,
     blame_targets,
     collect_activities,
     errors_per_service,
@@ -32,7 +33,7 @@ from analyzer.service_rank import (
     service_aliases,
     texts_by_service,
 )
-from analyzer.stages import EVENT_TABLE_COLUMNS, AnomalyOptions, AnomalyResult, TemplateInfo
+from analyzer.stages import AnomalyOptions, AnomalyResult, TemplateInfo
 from analyzer.state_changes import find_state_changes
 from analyzer.template_anomalies import (
     ERROR_SEVERITY,
@@ -56,6 +57,8 @@ from analyzer.timeseries import (
 )
 from parsers.errors import UserError
 
+# The columns of EVENT_TABLE_COLUMNS this stage reads (logger and lines are not needed).
+USED_COLUMNS = ("time", "service", "level", "template_id", "path", "line")
 SKEW_SECONDS = 10.0  # clocks of different hosts may disagree by this much; earlier by less is not earlier
 STATE_LOOKBACK_SECONDS = 900
 BLAME_DISCOUNT = 0.7  # a complaint about another service explains less than that service's own error
@@ -109,7 +112,7 @@ def detect_anomalies(
 
 
 def _check_columns(frame: pd.DataFrame, what: str) -> None:
-    missing = [c for c in EVENT_TABLE_COLUMNS if c not in frame.columns]
+    missing = [c for c in USED_COLUMNS if c not in frame.columns]
     if missing:
         raise UserError(f"The {what} table lacks the column(s) {', '.join(missing)}; run the template miner first.")
 
@@ -188,7 +191,7 @@ def _result(
     services_of = _services_by_template(table, inside, base, timed & (table.ns < window.onset_ns))
     texts = texts_by_service(table, templates)
     names = table.services_present()
-    aliases = service_aliases(names)
+    aliases = service_aliases(names, announced_ports(texts))
 
     activities = collect_activities(table, base, ids, severity, templates, changes, firsts, services_of, texts, aliases,
                              names, inside, window)
@@ -408,7 +411,7 @@ def _without_time(table, base, ids, severity, templates, notes) -> AnomalyResult
     services_of = _services_by_template(table, everything, None, ~everything)
     texts = texts_by_service(table, templates)
     names = table.services_present()
-    aliases = service_aliases(names)
+    aliases = service_aliases(names, announced_ports(texts))
     window_all = IncidentWindow(np.iinfo(np.int64).min + 1, None, None, "none", window.method)
     activities = collect_activities(table, None, ids, severity, templates, changes, {}, services_of, texts, aliases,
                              names, everything, window_all)

@@ -272,6 +272,8 @@ def _service_weight(name: str, services: dict[str, float]) -> float:
 
 @lru_cache(maxsize=65536)
 def _norm_service(name: str) -> str:
+    """A name reduced to what a repository directory and a service share: `payment-service`, `payment_svc` and
+    `payment` all match. (parsers.services names a log's service; this only compares names with paths.)"""
     n = name.lower().strip()
     n = re.sub(r"[-_](?:service|svc|server|api|app|worker|deployment)$", "", n)
     return re.sub(r"^(?:svc|service)[-_]", "", n).replace("_", "-")
@@ -370,14 +372,21 @@ def commit_tokens(commit: Commit) -> set[str]:
     return toks
 
 
+def repo_rarity(files_with: int) -> float:
+    """How telling an identifier is by how many files of the repository hold it: 1 for up to two files,
+    0.5 for five, 0.06 for fifty (`conn`, `await`, `payment` in a payments repository tell nothing)."""
+    return 1.0 / (1.0 + max(0, files_with - 2) / 3)
+
+
 def text_evidence(tokens: set[str], ctx_tokens: dict[str, float], doc_freq: Counter, n_commits: int,
-                  changed_lines: int) -> Evidence | None:
-    """Identifiers shared by the diff and the anomalous messages; one present in many commits weighs little, and
-    a huge change (an initial import, a vendored library) shares words with anything, so its size discounts it."""
+                  changed_lines: int, rarity: dict[str, float] | None = None) -> Evidence | None:
+    """Identifiers shared by the diff and the anomalous messages; one present in many commits or many files of
+    the repository (`rarity`) weighs little, and a huge change (an initial import, a vendored library) shares
+    words with anything, so its size discounts it."""
     shared = []
     for tok in tokens & ctx_tokens.keys():
         idf = math.log((n_commits + 1) / (doc_freq[tok] + 0.5)) / math.log(n_commits + 2)
-        w = ctx_tokens[tok] * max(0.0, min(1.0, idf))
+        w = ctx_tokens[tok] * max(0.0, min(1.0, idf)) * (rarity or {}).get(tok, 1.0)
         if w > 0.05:
             shared.append((w, tok))
     if not shared:

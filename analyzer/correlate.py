@@ -21,7 +21,7 @@ from analyzer import change_signals as sig
 from analyzer.confidence import calibrate
 from analyzer.findings import Evidence, Suspect, TimelineEntry
 from analyzer.stages import AnomalyResult, Correlation, TemplateInfo
-from parsers.deploys import marker_of, merge_deploys, read_deploys, resolve_deploys, tag_deploys
+from parsers.deploys import marker_of, merge_deploys, read_deploys, resolve_deploys, skipped_rows_note, tag_deploys
 from parsers.frames import FileIndex, FileMatch
 from parsers.git_history import Commit, GitRepository, commit_url, open_repository
 from parsers.records import Deploy
@@ -32,6 +32,7 @@ BLAME_LOOKBACK = timedelta(days=180)  # git blame on a frame's line walks back a
 DEPLOY_LOOKBACK = timedelta(hours=24)  # a deploy suspect (no commits known) must be this recent
 MAX_SUSPECTS = 15
 MAX_BLAMES = 30
+MAX_RARITY_CHECKS = 16  # identifiers whose spread over the repository is measured
 MAX_PATCHED = 800  # commits whose patches are read; the rest are scored on their file lists
 MAX_CARRIED = 2000  # commits one deploy may carry
 _REVERT = re.compile(r"This reverts commit ([0-9a-f]{7,40})", re.I)
@@ -53,16 +54,16 @@ class _Candidate:
 
 
 def correlate(result: AnomalyResult, templates: dict[int, TemplateInfo], repo: str | None,
-              deploys_file: str | None, max_commits: int = 5000) -> Correlation:
+              deploys_file: str | None, max_commits: int = 5000, tz: str | None = None) -> Correlation:
     """Rank the changes that may have caused the incident `result` describes; see the module docstring."""
     onset = result.incident.start
     notes: list[str] = []
     file_deploys: list[Deploy] = []
     if deploys_file:
-        records = read_deploys(deploys_file)
+        records = read_deploys(deploys_file, tz)
         file_deploys = records.deploys
         notes += records.warnings
-        notes += [f"{n} row(s) of {deploys_file} skipped: {why}." for why, n in records.skipped.items()]
+        notes += skipped_rows_note(deploys_file, records)
     log_deploys = list(result.deploy_markers) + _markers_from_state_changes(result)
     ctx = sig.build_context(result, templates)
     if repo is None:
@@ -84,7 +85,8 @@ def _with_repo(git: GitRepository, result: AnomalyResult, ctx: sig.IncidentConte
     if git.info.shallow:
         notes.append("The repository is a shallow clone: commits older than its shallow boundary are not visible.")
 
-    commits, after = _read_window(git, onset, result.incident.end, deploys, max_commits, notes)
+    commits, after = _read_window(git, onset, result.incident.end, result.incident.detection, deploys, max_commits,
+                                  notes)
     carried, shipped = _carried_by(git, deploys, onset) if onset else ({}, [])
     # a commit that landed before the window but shipped in a deploy inside it is as much a candidate
     known = {c.sha for c in commits}
@@ -108,7 +110,8 @@ def _with_repo(git: GitRepository, result: AnomalyResult, ctx: sig.IncidentConte
     _read_patches(git, candidates, matches)
     reverts = _reverts_and_hotfixes(after, candidates, onset)
     rollbacks = _rollbacks(git, deploys, onset, result.incident.end)
-    _score_all(candidates, ctx, matches, blamed, onset, reverts, rollbacks)
+    rarity = _rarity(git, rev, candidates, ctx)
+    _score_all(candidates, ctx, matches, blamed, onset, reverts, rollbacks, rarity)
     candidates.sort(key=lambda c: (-c.score, -(c.commit.commit_time.timestamp())))
 
     top = [c for c in candidates[:MAX_SUSPECTS] if c.score > 0]
@@ -136,13 +139,14 @@ def _with_repo(git: GitRepository, result: AnomalyResult, ctx: sig.IncidentConte
     )
 
 
-def _read_window(git: GitRepository, onset: datetime | None, end: datetime | None, deploys: list[Deploy],
-                 max_commits: int, notes: list[str]) -> tuple[list[Commit], list[Commit]]:
+def _read_window(git: GitRepository, onset: datetime | None, end: datetime | None, detection: str,
+                 deploys: list[Deploy], max_commits: int, notes: list[str]) -> tuple[list[Commit], list[Commit]]:
     """(commits that could have caused it, newest first; commits after the onset, for reverts and hotfixes)."""
     if onset is None:
         commits = git.commits([git.info.head], max_count=max_commits, counts=False)
-        notes.append(f"The logs carry no timestamps: changes are ranked by the code they touch over the last "
-                     f"{len(commits)} commit(s) up to HEAD.")
+        why = "The logs carry no timestamps" if detection == "none" else "No onset was found in the logs"
+        notes.append(f"{why}: changes are ranked by the code they touch over the last {len(commits)} commit(s) "
+                     "up to HEAD, not by when they went live.")
         return commits, []
     since, until = onset - LOOKBACK, (end or onset) + AFTER
     heads = [git.info.head] + sorted({d.commit for d in deploys if d.commit and since <= d.time <= until})
@@ -348,8 +352,17 @@ def _relevant(reverts: list[_Revert], top: list[_Candidate]) -> list[_Revert]:
             or files & {f.path for f in r.commit.files}]
 
 
+def _rarity(git: GitRepository, rev: str, candidates: list[_Candidate], ctx: sig.IncidentContext) -> dict[str, float]:
+    """Repository-wide rarity of the identifiers the diffs share with the messages, for the most telling few
+    (one `git grep` each)."""
+    shared = {t for c in candidates for t in sig.commit_tokens(c.commit) if t in ctx.tokens}
+    telling = sorted(shared, key=lambda t: -ctx.tokens[t])[:MAX_RARITY_CHECKS]
+    return {t: sig.repo_rarity(git.files_with_word(rev, t)) for t in telling}
+
+
 def _score_all(candidates: list[_Candidate], ctx: sig.IncidentContext, matches: dict, blamed: dict,
-               onset: datetime | None, reverts: list[_Revert], rollbacks: list[tuple[Deploy, TimelineEntry]]) -> None:
+               onset: datetime | None, reverts: list[_Revert], rollbacks: list[tuple[Deploy, TimelineEntry]],
+               rarity: dict[str, float]) -> None:
     tokens = {c.commit.sha: sig.commit_tokens(c.commit) for c in candidates}
     doc_freq: Counter = Counter(t for toks in tokens.values() for t in toks)
     share = (sum(sig.path_services(c.commit.files, ctx.services) for c in candidates) / len(candidates)
@@ -363,7 +376,7 @@ def _score_all(candidates: list[_Candidate], ctx: sig.IncidentContext, matches: 
         specific += sig.code_evidence(c, matches, blamed)
         specific += [e for e in [sig.library_evidence(c, ctx.libraries),
                                  sig.text_evidence(tokens[c.sha], ctx.tokens, doc_freq, n,
-                                                   c.insertions + c.deletions)] if e]
+                                                   c.insertions + c.deletions, rarity)] if e]
         specific += _revert_evidence(c, reverts)
         context: list[Evidence] = [sig.kind_evidence(cand.kind, c.files)]
         factor = 1.0

@@ -2,10 +2,12 @@
 
 The onset is a change point found jointly over all templates: for every candidate boundary between buckets each
 template contributes the evidence (a Poisson likelihood ratio, deflated by how bursty that template is) that its
-rate differs before and after, weighted by what the change means (errors rising, steady messages falling). The
-boundary with the most evidence wins; a permutation test (the same statistic on bucket orders shuffled) says
-whether it beats what noise alone produces, so logs without an incident get no invented onset. IsolationForest
-over windows x template counts gives a second, model-based opinion.
+rate in a window after the boundary (1, 3, 9... buckets, or all the rest) differs from its rate before, weighted by
+what the change means (errors rising, steady messages falling). The boundary with the most evidence wins; a
+permutation test (the same statistic on shuffled blocks of buckets) says whether it beats what noise alone
+produces, so logs without an incident get no invented onset. The onset is then moved to the first anomalous event
+of the templates that changed. IsolationForest over window summaries gives a second, model-based opinion, and
+finds the short bursts a change-point test cannot. Peak and recovery follow from the anomalous templates' counts.
 """
 
 from __future__ import annotations

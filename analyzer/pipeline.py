@@ -17,6 +17,7 @@ from analyzer.templates import TemplateMiner
 from analyzer.verdict import build_findings
 from parsers.ingest import read_logs
 from parsers.records import ParseOptions
+from parsers.timestamps import machine_zone
 
 
 @dataclass
@@ -66,7 +67,9 @@ def analyze(paths: Sequence[str], options: AnalyzeOptions | None = None, progres
     result = detect_anomalies(table, catalog, anomaly_options, baseline=baseline_table)
 
     report("changes", 0)
-    correlation = correlate(result, catalog, options.repo, options.deploys, options.max_commits)
+    # Zone-less deploy times are read like the logs' zone-less times: in --tz, else the machine's zone.
+    zone = options.parse.tz or machine_zone()
+    correlation = correlate(result, catalog, options.repo, options.deploys, options.max_commits, tz=zone)
 
     return build_findings(
         version=__version__,

@@ -69,6 +69,11 @@ SOURCE_FILE = re.compile(r"\.(?:java|kt|scala|groovy|py|go|rs|rb|js|ts|cs|cpp|cc
 # Severity words are in every other error line; a "service" by that name (a misread header) is never blamed.
 LEVEL_WORDS = frozenset({"trace", "debug", "info", "notice", "log", "warn", "warning", "error", "err", "fatal", "panic",
                          "critical", "crit", "alert", "emerg", "severe", "detail", "hint", "statement", "context"})
+LISTENING = re.compile(
+    r"\b(?:listen(?:s|ing)?|serving|bound|started|running|accepting connections)\b[^\n]{0,60}?"
+    r"(?:\bport\s*[:=]?\s*|[\w\].]:)(\d{2,5})\b",
+    re.IGNORECASE,
+)
 LOCAL_HOSTS = frozenset({"localhost", "127.0.0.1", "0.0.0.0", "::1"})
 
 WEIGHT_EARLY, WEIGHT_BLAMED, WEIGHT_OWN, WEIGHT_DROP, WEIGHT_COMPLAINER = 0.30, 0.30, 0.25, 0.15, 0.20
@@ -99,22 +104,36 @@ class ServiceActivity:
     unnamed: float = 0.0  # weight of its complaints about reaching a dependency it does not name
 
 
-def service_aliases(names: list[str]) -> dict[str, str]:
+def service_aliases(names: list[str], ports: dict[int, str] | None = None) -> dict[str, str]:
     """Lower-case names a message may use for each service (pod hashes, "-service" suffixes and a shared prefix
-    like "ts-" stripped); names that would match two services are left out."""
+    like "ts-" stripped); names that would match two services are left out. `ports` (see announced_ports) lets
+    "dial tcp 10.0.3.7:9555: connection refused" name the service that said it listens on 9555."""
     prefix = _shared_prefix([n.lower() for n in names])
     candidates: dict[str, set[str]] = {}
     for name in names:
         for alias in _aliases_of(name.lower(), prefix):
             candidates.setdefault(alias, set()).add(name)
     aliases = {alias: next(iter(owners)) for alias, owners in candidates.items() if len(owners) == 1}
-    for product, (words, ports) in PRODUCTS.items():
+    for product, (words, default_ports) in PRODUCTS.items():
         owners = {n for n in names if any(w in n.lower() for w in (product, *words))}
         if len(owners) == 1:
             owner = next(iter(owners))
-            for key in (*words, product, *(f"port:{p}" for p in ports)):
+            for key in (*words, product, *(f"port:{p}" for p in default_ports)):
                 aliases.setdefault(key, owner)
+    for port, owner in (ports or {}).items():
+        aliases[f"port:{port}"] = owner  # what a service says it listens on beats a well-known default
     return aliases
+
+
+def announced_ports(texts: dict[tuple[int, str], list[Example]]) -> dict[int, str]:
+    """Port -> service, from the services' own start-up lines ("listening on port 9555", "Tomcat started on port
+    8080"); a port two services announce (every Spring service on 8080) names neither."""
+    owners: dict[int, set[str]] = {}
+    for (_, service), examples in texts.items():
+        for example in examples:
+            for port in LISTENING.findall(example.text):
+                owners.setdefault(int(port), set()).add(service)
+    return {port: next(iter(s)) for port, s in owners.items() if len(s) == 1}
 
 
 def _aliases_of(name: str, prefix: str) -> set[str]:

@@ -63,10 +63,14 @@ class StateChangeResult:
     deploys: list[Deploy]
 
 
+CLASSIFY_PREFIX = 2000  # a state change says so near the start; a multi-megabyte line costs minutes of regex
+
+
 def classify(text: str) -> str | None:
     """The kind of state change a line announces, or None."""
+    head = text[:CLASSIFY_PREFIX]
     for kind, pattern in KINDS:
-        if pattern.search(text):
+        if pattern.search(head):
             return kind
     return None
 

@@ -1,4 +1,5 @@
-"""Time buckets: counts per template and per service in fixed-width buckets sized to the span of the logs.
+"""Time buckets: counts per template and per service in fixed-width buckets sized to the span of the logs, the
+event table as arrays of codes, and the per-bucket series for the chart.
 
 Everything here works on whole columns (integer nanoseconds, category codes, np.bincount), never per event, so
 ten million events cost a few array passes.

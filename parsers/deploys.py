@@ -1,7 +1,7 @@
 """Deploy records: a --deploys file (CSV or JSON lines), release tags, and deploy markers in log lines.
 
-A deploy carries the commits between the previous deploy (of the same service, when services are known) and it;
-`carried_ranges` works that out once each deploy's version or sha has been resolved to a commit.
+Each record is resolved to a commit here (resolve_deploys); which commits a deploy carried -- those between the
+previous deploy of the same service and it -- is worked out by the analyzer (analyzer.correlate).
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ import io
 import json
 import re
 from dataclasses import dataclass, field, replace
-from datetime import datetime, timezone
+from datetime import timezone
 from pathlib import Path
 
 import pandas as pd
@@ -19,6 +19,9 @@ import pandas as pd
 from parsers.errors import UserError
 from parsers.git_history import GitRepository, Tag
 from parsers.records import Deploy
+
+import parsers.formats  # noqa: F401,I001  -- must precede parsers.timestamps, which imports it back (a cycle)
+from parsers.timestamps import TimeContext, parse_mixed_times  # noqa: E402
 
 _TIME_KEYS = ("time", "timestamp", "deployed_at", "deploy_time", "date", "datetime", "ts", "@timestamp", "created_at", "finished_at")
 _VERSION_KEYS = ("version", "release", "tag", "image_tag", "app_version", "build")
@@ -43,40 +46,41 @@ _MARKER = re.compile(
 class DeployRecords:
     deploys: list[Deploy]
     skipped: dict[str, int] = field(default_factory=dict)  # reason -> rows
+    skipped_rows: dict[str, list[int]] = field(default_factory=dict)  # reason -> the rows' line numbers
     warnings: list[str] = field(default_factory=list)
 
 
-def read_deploys(path: str) -> DeployRecords:
+def read_deploys(path: str, tz: str | None = None) -> DeployRecords:
     """Read a --deploys file: CSV with a header, or JSON lines. Rows without a usable time or version/commit
-    are skipped and counted with the reason; a file with no usable row at all is a UserError."""
+    are skipped and counted with the reason; a file with no usable row at all is a UserError. Times without a
+    zone are read in `tz` (the --tz zone), UTC when None, and a warning says so."""
     p = Path(path).expanduser()
     try:
         text = p.read_text(encoding="utf-8", errors="replace")
     except OSError as e:
         raise UserError(f"--deploys {path}: cannot read it ({e.strerror or e}).") from None
-    rows = _rows(text, path)
+    rows = [(n, {str(k).strip().lower(): v for k, v in row.items() if k is not None}) for n, row in _rows(text, path)]
+    # the log parsers' own timestamp reader, on the whole column at once: the same shapes, epochs and zones
+    ctx = TimeContext(tz=tz or "UTC")
+    times = parse_mixed_times(pd.Series([_pick(row, _TIME_KEYS) or None for _, row in rows], dtype="object"), ctx)
     records = DeployRecords(deploys=[])
-    naive = 0
-    for number, row in rows:
-        row = {str(k).strip().lower(): v for k, v in row.items() if k is not None}
-        when, was_naive = _time(_pick(row, _TIME_KEYS))
+    for (number, row), when in zip(rows, times):
         version, commit = _pick(row, _VERSION_KEYS), _pick(row, _COMMIT_KEYS)
-        if when is None:
-            _count(records.skipped, "no readable time")
+        if pd.isna(when):
+            _skip(records, "no readable time", number)
             continue
         if not version and not commit:
-            _count(records.skipped, "no version or commit")
+            _skip(records, "no version or commit", number)
             continue
-        naive += was_naive
         records.deploys.append(Deploy(
-            time=when, version=version or None, commit=commit or None, service=_pick(row, _SERVICE_KEYS) or None,
-            environment=_pick(row, _ENV_KEYS) or None, description=_pick(row, _DESC_KEYS) or None,
-            origin="file", ref=f"{p.name}:{number}",
+            time=when.to_pydatetime(), version=version or None, commit=commit or None,
+            service=_pick(row, _SERVICE_KEYS) or None, environment=_pick(row, _ENV_KEYS) or None,
+            description=_pick(row, _DESC_KEYS) or None, origin="file", ref=f"{p.name}:{number}",
         ))
     if not records.deploys:
         raise UserError(f"--deploys {path}: no row has both a time and a version or commit.")
-    if naive:
-        records.warnings.append(f"{naive} deploy time(s) in {p.name} carry no zone and were read as UTC.")
+    if ctx.zone_assumed:
+        records.warnings.append(f"Deploy times in {p.name} without a zone were read as {ctx.zone_assumed}.")
     records.deploys.sort(key=lambda d: d.time)
     return records
 
@@ -202,22 +206,20 @@ def _pick(row: dict, keys: tuple[str, ...]) -> str:
     return ""
 
 
-def _time(text: str) -> tuple[datetime | None, bool]:
-    if not text:
-        return None, False
-    try:
-        if re.fullmatch(r"\d{9,10}(?:\.\d+)?", text):
-            return datetime.fromtimestamp(float(text), tz=timezone.utc), False
-        if re.fullmatch(r"\d{12,13}", text):
-            return datetime.fromtimestamp(int(text) / 1000, tz=timezone.utc), False
-        t = pd.Timestamp(text)
-    except (ValueError, OverflowError):
-        return None, False
-    if pd.isna(t):
-        return None, False
-    if t.tzinfo is None:
-        return t.tz_localize("UTC").to_pydatetime(), True
-    return t.tz_convert("UTC").to_pydatetime(), False
+def _skip(records: DeployRecords, reason: str, number: int) -> None:
+    _count(records.skipped, reason)
+    records.skipped_rows.setdefault(reason, []).append(number)
+
+
+def skipped_rows_note(path: str, records: DeployRecords, named: int = 5) -> list[str]:
+    """One sentence per reason, naming the first rows skipped for it (`deploys.csv:3`), so each can be fixed."""
+    name = Path(path).name
+    notes = []
+    for reason, numbers in records.skipped_rows.items():
+        shown = ", ".join(f"{name}:{n}" for n in numbers[:named])
+        more = f" and {len(numbers) - named} more" if len(numbers) > named else ""
+        notes.append(f"{len(numbers)} deploy record(s) skipped, {reason}: {shown}{more}; the other rows were used.")
+    return notes
 
 
 def _count(d: dict[str, int], reason: str) -> None:

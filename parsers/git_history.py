@@ -68,6 +68,7 @@ _RECORD = "\x1e"
 _HEADER_END = "\x1d"
 _LOG_FORMAT = "%x1e%H%x1f%P%x1f%an%x1f%ae%x1f%aI%x1f%cI%x1f%s%x1f%b%x1d"
 _BODY_LIMIT = 4000
+_QUERY_TIMEOUT = 60  # seconds for one blame/grep/rev-parse; the history reads themselves are not bounded
 _IDENTIFIERS_PER_FILE = 400  # changed lines scanned for identifiers per file; the counts still cover all lines
 _REV_SAFE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._/+@{}^~-]{0,200}$")
 _IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(?:[.\-/:][A-Za-z_][A-Za-z0-9_]*)*")
@@ -285,11 +286,16 @@ class GitRepository:
         return self._exec(self._argv(args, allow_config), stdin=stdin).decode("utf-8", "replace")
 
     def _try(self, args: list[str], stdin: bytes | None = None) -> str | None:
-        proc = subprocess.run(
-            self._argv(args), input=stdin, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
-            stdin=None if stdin is not None else subprocess.DEVNULL, env=self._env(), cwd=self._tmp or "/",
-            check=False,
-        )
+        """A query whose failure only means "no answer" (a line that is not there, a word found nowhere). Bounded
+        in time: one pathological file must not stall the analysis for the sake of one signal."""
+        try:
+            proc = subprocess.run(
+                self._argv(args), input=stdin, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+                stdin=None if stdin is not None else subprocess.DEVNULL, env=self._env(), cwd=self._tmp or "/",
+                check=False, timeout=_QUERY_TIMEOUT,
+            )
+        except subprocess.TimeoutExpired:
+            return None
         return proc.stdout.decode("utf-8", "replace") if proc.returncode == 0 else None
 
     # -- small queries ---------------------------------------------------------------------------------------
@@ -336,6 +342,13 @@ class GitRepository:
             args.append(f"--since={_git_time(since)}")
         out = (self._try(args + ["--end-of-options", rev, "--"]) or "").strip()
         return out if re.fullmatch(r"[0-9a-f]{40,64}", out) else None
+
+    def files_with_word(self, rev: str, word: str) -> int:
+        """How many files of a revision contain `word` as a whole word (how generic an identifier is here)."""
+        if not _REV_SAFE.match(rev) or not word or "\n" in word:
+            return 0
+        out = self._try(["grep", "-I", "-c", "-F", "-w", "--no-textconv", "--no-color", "-e", word, rev, "--"])
+        return len(out.splitlines()) if out else 0
 
     def tags(self) -> list[Tag]:
         fmt = "%(refname:short)%00%(objecttype)%00%(objectname)%00%(*objectname)%00%(taggerdate:iso-strict)%00%(*committerdate:iso-strict)%00%(committerdate:iso-strict)"

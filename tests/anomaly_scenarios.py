@@ -75,6 +75,7 @@ def build(
     if drop_times:
         frame["time"] = pd.Series(pd.NaT, index=frame.index, dtype="datetime64[ns, UTC]")
     frame["logger"] = ""
+    frame["lines"] = np.ones(len(frame), dtype=np.int32)
     templates = _templates(frame, template_ids, streams)
     events = frame[list(EVENT_TABLE_COLUMNS)].copy()
     for column in ("service", "level", "path", "logger"):
@@ -222,7 +223,7 @@ def with_lines(scenario: Scenario, lines: list[tuple[float, str, str, str]], see
                                           count=1, level=level, examples=[Example(path, line, text)],
                                           recent=[Example(path, line, text)])
         extra.append({"time": pd.Timestamp(T0 + timedelta(seconds=offset)), "service": service, "level": level,
-                      "template_id": next_id, "path": path, "line": line, "logger": ""})
+                      "template_id": next_id, "path": path, "line": line, "lines": 1, "logger": ""})
         next_id += 1
     added = pd.DataFrame(extra)
     added["time"] = added["time"].dt.as_unit("ns")
@@ -232,4 +233,7 @@ def with_lines(scenario: Scenario, lines: list[tuple[float, str, str, str]], see
         merged[column] = merged[column].astype("category")
     merged["template_id"] = merged["template_id"].astype("int64")
     merged["line"] = merged["line"].astype("int64")
+    merged = merged[list(events.columns)]
+    if "lines" in merged:
+        merged["lines"] = merged["lines"].astype("int32")
     return Scenario(merged, templates, scenario.fault, scenario.recovered, scenario.origin)

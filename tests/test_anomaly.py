@@ -212,3 +212,11 @@ def test_empty_event_table_is_handled():
     scenario = sc.cascade(0)
     result = detect_anomalies(scenario.events.iloc[0:0], {}, AnomalyOptions())
     assert result.incident.start is None and result.anomalies == [] and result.services == []
+
+
+def test_given_start_alone_gets_its_end_from_the_logs():
+    scenario = sc.cascade(1, after=300.0)
+    result = run(scenario, incident_start=scenario.fault)
+    assert result.incident.detection == "given" and result.incident.start == scenario.fault
+    assert result.incident.end is not None
+    assert seconds_off(result.incident.end, scenario.recovered) <= 2 * ONE_MINUTE

@@ -77,3 +77,11 @@ def test_routine_lines_that_look_like_state_changes_are_not_listed():
     events, templates = sc.build(streams, 600, seed=1)
     result = detect_anomalies(events, templates, AnomalyOptions())
     assert result.state_changes == []
+
+
+def test_classifying_a_line_of_megabytes_looks_at_its_start_only():
+    from analyzer.state_changes import CLASSIFY_PREFIX, classify
+
+    assert classify("Out of memory: Killed process 1234 (java) " + "pad " * 1_000_000) == "oom"
+    # A line megabytes long is not scanned whole (that took minutes): what it says after its start is not read.
+    assert classify("pad " * (CLASSIFY_PREFIX // 4) + "Out of memory: Killed process 1234") is None

@@ -177,7 +177,7 @@ def test_late_deploy_from_deploys_file(late_deploy, tmp_path):
                      str(deploys))
     _assert_deploy_blamed(corr, shas, "file")
     assert any(e.signal == "deploy" and "payment-service" in e.detail for e in corr.suspects[0].evidence)
-    assert any("skipped: no readable time" in n for n in corr.notes)
+    assert any("skipped, no readable time: deploys.csv:" in n for n in corr.notes)
     # tag v1.3.0 names the same commit as the 1.3.0 row, at the same time: one deploy, kept from the file
     assert [(d.version, d.origin) for d in corr.deploys] == [("1.3.0", "file"), ("1.4.0", "file")]
 
@@ -268,6 +268,12 @@ def test_timestampless_python_trace_ranks_by_code_locality(python_regression):
     assert corr.confidence == "medium"  # timing cannot confirm it
     assert not any(e.signal == "timing" for e in corr.suspects[0].evidence)
     assert any("no timestamps" in n for n in corr.notes)
+    # timestamps but no onset found: the same ranking, said truthfully
+    undetected = result_for(anomalies, [], onset=None)
+    undetected.incident.detection = "auto"
+    corr2 = correlate(undetected, templates_of(anomalies), str(repo.root), None)
+    assert corr2.suspects[0].id == shas["culprit"]
+    assert any("No onset was found" in n for n in corr2.notes) and not any("no timestamps" in n for n in corr2.notes)
     # --max-commits bounds the history read
     few = correlate(result_for(anomalies, [], onset=None), templates_of(anomalies), str(repo.root), None, max_commits=2)
     assert few.commits_considered == 2
@@ -467,3 +473,22 @@ def test_module_names_in_messages_point_at_code_but_host_names_do_not():
     text = ("upstream db-01.shop.internal refused; handler com.shop.payment.Client gave up; "
             "shop.orders.db timed out; see pay.example.com")
     assert _module_names(text) == ["com.shop.payment.Client", "shop.orders.db"]
+
+
+def test_an_identifier_found_all_over_the_repository_says_little(tmp_path):
+    from tests.gitrepo import GitRepoBuilder
+    repo = GitRepoBuilder(tmp_path / "r")
+    files = {f"svc/m{i}.py": f"from db import session_pool\n\n\ndef f{i}():\n    return session_pool.get()\n"
+             for i in range(12)}
+    repo.commit({**files, "svc/tax.py": "RATES = {}\n"}, "Import", START)
+    generic = repo.commit({"svc/m3.py": files["svc/m3.py"] + "\n\ndef g():\n    return session_pool.size\n"},
+                          "m3: pool size", ONSET - timedelta(hours=2))
+    rare = repo.commit({"svc/tax.py": "RATES = {}\nLEGACY_TAX_TABLE = None\n"}, "tax: legacy table",
+                       ONSET - timedelta(hours=2, minutes=30))
+    msg = "order 5 failed: LEGACY_TAX_TABLE is None while session_pool had 3 free"
+    anomalies = [anomaly(1, "order <*> failed: LEGACY_TAX_TABLE is None while session_pool had <*> free", msg, ["svc"])]
+    corr = correlate(result_for(anomalies, ["svc"]), templates_of(anomalies), str(repo.root), None)
+    by_id = {s.id: s for s in corr.suspects}
+    text = {sha: next((e.weight for e in by_id[sha].evidence if e.signal == "text"), 0.0) for sha in (generic, rare)}
+    assert corr.suspects[0].id == rare
+    assert text[rare] > 3 * text[generic]

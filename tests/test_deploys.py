@@ -6,7 +6,7 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from parsers.deploys import marker_of, merge_deploys, read_deploys, resolve_deploys, tag_deploys
+from parsers.deploys import skipped_rows_note, marker_of, merge_deploys, read_deploys, resolve_deploys, tag_deploys
 from parsers.errors import UserError
 from parsers.git_history import open_repository
 from parsers.records import Deploy
@@ -28,7 +28,14 @@ def test_csv_with_aliases_zones_and_skipped_rows(tmp_path):
     ]
     assert rec.deploys[1].description == "canary" and rec.deploys[1].ref == "deploys.csv:2"
     assert rec.skipped == {"no readable time": 1, "no version or commit": 1}
-    assert any("no zone" in w for w in rec.warnings)
+    assert skipped_rows_note(str(f), rec) == [
+        "1 deploy record(s) skipped, no readable time: deploys.csv:4; the other rows were used.",
+        "1 deploy record(s) skipped, no version or commit: deploys.csv:5; the other rows were used.",
+    ]
+    assert any("without a zone were read as UTC" in w for w in rec.warnings)
+    paris = read_deploys(str(f), tz="Europe/Paris")  # --tz applies to zone-less deploy times too
+    assert paris.deploys[0].time == datetime(2024, 3, 10, 11, 0, tzinfo=timezone.utc)
+    assert any("Europe/Paris" in w for w in paris.warnings)
 
 
 def test_json_lines_and_epoch_times(tmp_path):

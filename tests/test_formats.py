@@ -392,3 +392,15 @@ def test_elasticsearch_and_redis(tmp_path):
     assert events["message"][1] == "Ready to accept connections tcp"
     assert events["time"][2] == ts("2024-03-05 14:05:00.100")
     assert events["level"][2] == "ERROR"  # from the text: the format has no level field
+
+
+def test_a_logfmt_line_that_repeats_a_key_keeps_its_text(tmp_path):
+    from parsers.ingest import read_logs
+    from parsers.records import ParseOptions
+
+    log = tmp_path / "kv.log"
+    log.write_text("ts=2024-03-10T09:00:00Z level=info x=1 y=2 x=3 y=4\n"
+                   "ts=2024-03-10T09:00:01Z level=info msg=\"cache warmed\" entries=120\n", encoding="utf-8")
+    events = next(iter(read_logs([str(log)], ParseOptions(tz="UTC")))).events
+    assert "x=1 y=2 x=3 y=4" in events["message"][0]
+    assert events["message"][1] == "cache warmed"

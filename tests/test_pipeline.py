@@ -84,3 +84,17 @@ def test_since_and_until_narrow_the_incident_logs_but_not_the_baseline(logs, tmp
     incident_sources = [s for s in findings.inputs.sources if s.path.startswith(str(logs))]
     assert baseline_sources and all(s.lines_skipped == 0 for s in baseline_sources)
     assert all(s.lines_skipped > 0 for s in incident_sources)
+
+
+def test_small_batches_are_pooled_without_changing_the_templates(logs):
+    def mine(batch_lines):
+        miner = TemplateMiner()
+        mined = mine_batches(read_logs([str(logs)], ParseOptions(tz="UTC", batch_lines=batch_lines)), miner)
+        templates = miner.finish()
+        table = finish_table(mined, templates.final_ids)
+        return mined, [templates.texts[i] for i in table["template_id"]]
+
+    pooled, texts_small = mine(7)
+    whole, texts_large = mine(1_000_000)
+    assert texts_small == texts_large
+    assert len(pooled.parts) == 1 and len(pooled.sources) == 2  # 2,160 events in batches of 7: one mining step

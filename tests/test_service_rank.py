@@ -157,3 +157,20 @@ def test_complaints_about_an_unnamed_dependency_make_a_victim_not_an_origin():
         spread_seconds=30,
     )
     assert ranked[0].name == "billing"
+
+
+def test_ports_services_announce_name_them_in_callers_errors():
+    from analyzer.findings import Example
+    from analyzer.service_rank import announced_ports
+
+    texts = {
+        (1, "adservice"): [Example("ad.log", 1, "AdService starting, listening on port 9555")],
+        (2, "cartservice"): [Example("cart.log", 1, "Now listening on: http://0.0.0.0:7070")],
+        (3, "checkout"): [Example("co.log", 1, "Tomcat started on port 8080 (http)")],
+        (4, "payments"): [Example("pay.log", 1, "Tomcat started on port 8080 (http)")],
+    }
+    ports = announced_ports(texts)
+    assert ports == {9555: "adservice", 7070: "cartservice"}
+    aliases = service_aliases(["frontend", "adservice", "cartservice", "checkout", "payments"], ports)
+    message = 'failed to get ads: rpc error: code = Unavailable desc = dial tcp 10.0.3.7:9555: connect: refused'
+    assert blame_targets(message, aliases, own="frontend").services == {"adservice": 1.0}

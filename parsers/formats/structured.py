@@ -192,5 +192,16 @@ class LogfmtFormat:
 
     def parse(self, lines: pd.Series, ctx: TimeContext) -> pd.DataFrame:
         candidates = lines[search(lines, _LOGFMT_LINE)]
-        rows = [pick_fields({k: _unquote(v) for k, v in _PAIR.findall(text)}) for text in candidates]
+        rows = [_logfmt_fields(text) for text in candidates]
         return _to_frame(rows, list(candidates.index), ctx)
+
+
+def _logfmt_fields(text: str) -> tuple:
+    """pick_fields of a logfmt line. A key given twice would collapse in the record, and a message rebuilt from
+    the record would drop the repeats: such a line keeps its own text as its message instead."""
+    pairs = _PAIR.findall(text)
+    record = {k: _unquote(v) for k, v in pairs}
+    fields = pick_fields(record)
+    if len(record) < len(pairs) and not any(k in MESSAGE_KEYS for k in record):
+        fields = (*fields[:2], text, *fields[3:])
+    return fields
