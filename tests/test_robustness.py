@@ -191,6 +191,16 @@ def test_a_file_that_is_one_50_mb_line_without_newline_keeps_all_its_text(tmp_pa
     kept = sum(int(b.events["message"].str.len().sum()) for b in batches)
     assert kept >= (50 << 20) * 0.99  # the text itself is kept (bar whitespace at the cuts)
 
+
+def test_a_long_logfmt_line_that_repeats_its_keys_keeps_its_text(tmp_path):
+    from parsers.ingest import read_logs
+    from parsers.records import ParseOptions
+
+    path = bad.huge_line_only(tmp_path, size=1 << 20, chunk=b"x=1 y=2 ")  # key=value pairs, keys repeated
+    batches = list(read_logs([str(path)], ParseOptions(tz="UTC")))
+    assert batches[-1].source.lines == 1
+    assert sum(int(b.events["message"].str.len().sum()) for b in batches) >= (1 << 20) - 1
+
 # -- time ------------------------------------------------------------------------------------------------------
 def test_a_log_without_timestamps_still_runs_with_no_incident_time(tmp_path):
     built = bad.no_timestamps_log(tmp_path / "logs")
