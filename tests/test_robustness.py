@@ -317,6 +317,16 @@ def test_deploys_with_bad_rows_use_the_good_ones_and_count_the_bad(tmp_path):
     assert "9.9.9" not in {s["id"] for s in findings["suspects"]}
 
 
+def test_each_bad_deploy_row_is_named(tmp_path):
+    logs = incident_logs(tmp_path)
+    deploys = bad.deploys_csv(tmp_path / "deploys.csv", GOOD_DEPLOYS,
+                              [{"time": "not a time", "version": "9.9.9"}, {"time": "2024-03-10T09:10:00Z"}])
+    result, findings = analyze(tmp_path, logs, "--deploys", deploys)
+    assert_ran(result)
+    notes = " ".join(findings.get("notes", []))
+    assert "deploys.csv:3" in notes and "deploys.csv:5" in notes, notes  # the rows as a person finds them
+
+
 def test_a_deploys_file_with_no_good_row_is_one_sentence(tmp_path):
     deploys = tmp_path / "deploys.csv"
     deploys.write_text("time,version\nyesterday,1.0\n,2.0\n")
