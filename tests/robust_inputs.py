@@ -127,16 +127,16 @@ def huge_line_log(directory: Path, size: int = 50 << 20, before: int = 200, afte
     return Built(path, before + 1 + after), before + after
 
 
-def huge_line_only(directory: Path, size: int = 50 << 20) -> Path:
-    """A file that is one single line of `size` bytes with no newline at all."""
+def huge_line_only(directory: Path, size: int = 50 << 20, chunk: bytes = b"payload chunk ABCDEFGH ") -> Path:
+    """A file that is one single line of `size` bytes (`chunk` repeated) with no newline at all."""
     path = directory / "oneline.log"
     path.parent.mkdir(parents=True, exist_ok=True)
-    chunk = b"x=1 y=2 " * (1 << 16)
+    block = chunk * ((1 << 20) // len(chunk) + 1)
     with path.open("wb") as out:
         remaining = size
         while remaining > 0:
-            out.write(chunk[:remaining])
-            remaining -= len(chunk)
+            out.write(block[:remaining])
+            remaining -= len(block)
     return path
 
 
