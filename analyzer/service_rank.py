@@ -30,7 +30,8 @@ GENERIC_SUFFIXES = (
 )
 TOKEN = re.compile(r"[a-z0-9][a-z0-9_.-]*[a-z0-9]|[a-z0-9]", re.IGNORECASE)
 URL_HOST = re.compile(r"\b[a-z][a-z0-9+.-]*://(?:[^@/\s]+@)?([a-z0-9_.-]+)(?::(\d{1,5}))?", re.IGNORECASE)
-HOST_PORT = re.compile(r"(?<![\w.:/-])([a-z][a-z0-9_-]*(?:\.[a-z0-9_-]+)*):(\d{2,5})\b", re.IGNORECASE)
+# A port is not followed by ".digit": "rv:123.0" in a browser's User-Agent is a version, not host rv port 123.
+HOST_PORT = re.compile(r"(?<![\w.:/-])([a-z][a-z0-9_-]*(?:\.[a-z0-9_-]+)*):(\d{2,5})\b(?!\.\d)", re.IGNORECASE)
 # Words that make a named service the object of a complaint rather than a passing mention.
 BLAME_WORDS = re.compile(
     r"time[ds]?[ -]?out|refused|reset|unreachable|unavailable|not available|no healthy|calling|call to|request to|"

@@ -182,3 +182,11 @@ def test_a_service_name_ending_in_five_letters_is_not_taken_for_a_pod():
     aliases = service_aliases(["user-cache", "order-queue", "payment-7d9f8b6c5-x2kqp"])
     assert "user" not in aliases and "order" not in aliases
     assert aliases.get("payment") == "payment-7d9f8b6c5-x2kqp"
+
+
+def test_a_browser_version_is_not_a_host_and_port():
+    from analyzer.service_rank import HOST_PORT
+
+    agent = '"Mozilla/5.0 (X11; Linux x86_64; rv:123.0) Gecko/20100101 Firefox/123.0"'
+    assert HOST_PORT.findall(agent) == []
+    assert HOST_PORT.findall("dial tcp payments:9555: connection refused") == [("payments", "9555")]
