@@ -27,7 +27,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
-from drain3.drain import Drain, LogCluster
+from drain3.drain import Drain, LogCluster, Node
 
 from analyzer.masking import PINNED_TOKENS, WILDCARD, event_text, mask_array
 from analyzer.template_postprocess import merge_compatible, merge_equal_templates, refine_template
@@ -49,6 +49,11 @@ class _MaskAwareDrain(Drain):
     template wildcard as a mismatch, which splits messages that are mostly masked values.
     """
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._indexes: dict[int, _LeafIndex] = {}  # id(leaf node) -> its index
+        self._leaf_of: dict[int, object] = {}  # cluster id -> its leaf node
+
     def get_seq_distance(self, seq1, seq2, include_params):
         if not seq1:
             return 1.0, 0
@@ -59,6 +64,97 @@ class _MaskAwareDrain(Drain):
         if include_params:  # only Drain's `match()` asks; wildcards then agree with anything
             sim_tokens += sum(1 for a, b in zip(seq1, seq2) if a == WILDCARD and b != WILDCARD)
         return sim_tokens / len(seq1), param_count
+
+    # -- search and insert that stay fast when one leaf holds thousands of clusters ---------------------------
+    # More than max_children distinct first tokens send messages to one `<*>` leaf; stock Drain then scores every
+    # cluster of that leaf per message and rebuilds the leaf's id list per new cluster, which is quadratic (10,000
+    # distinct messages took minutes). A cluster can only reach the similarity threshold if it agrees with the
+    # message at some position, so an index (position, token) -> cluster ids per leaf finds the same best match;
+    # candidates are scored in leaf order, so ties resolve as stock Drain resolves them.
+
+    def tree_search(self, root_node, tokens, sim_th, include_params):
+        leaf = self._leaf(root_node, tokens)
+        if leaf is None or not tokens or include_params:
+            return super().tree_search(root_node, tokens, sim_th, include_params)
+        return self.fast_match(self._candidates(leaf, tokens), tokens, sim_th, include_params)
+
+    def add_seq_to_prefix_tree(self, root_node, cluster):
+        super_insert = not cluster.log_template_tokens
+        if super_insert:
+            return super().add_seq_to_prefix_tree(root_node, cluster)
+        leaf = self._leaf_for_insert(root_node, cluster.log_template_tokens)
+        index = self._index_of(leaf)
+        # logrca never evicts clusters, so the leaf list only grows: append instead of rebuilding it.
+        if not isinstance(leaf.cluster_ids, list):
+            leaf.cluster_ids = list(leaf.cluster_ids)
+        leaf.cluster_ids.append(cluster.cluster_id)
+        index.order[cluster.cluster_id] = len(leaf.cluster_ids) - 1
+        for position, token in enumerate(cluster.log_template_tokens):
+            index.by_token.setdefault((position, token), set()).add(cluster.cluster_id)
+        index.size = len(leaf.cluster_ids)
+        self._leaf_of[cluster.cluster_id] = leaf
+
+    def _widened(self, cluster: LogCluster, old: tuple[str, ...]) -> None:
+        leaf = self._leaf_of.get(cluster.cluster_id)
+        if leaf is None:
+            return
+        index = self._index_of(leaf)
+        for position, (before, after) in enumerate(zip(old, cluster.log_template_tokens)):
+            if before != after:
+                index.by_token.get((position, before), set()).discard(cluster.cluster_id)
+                index.by_token.setdefault((position, after), set()).add(cluster.cluster_id)
+
+    def _candidates(self, leaf, tokens) -> list[int]:
+        index = self._index_of(leaf)
+        found: set[int] = set()
+        for position, token in enumerate(tokens):
+            ids = index.by_token.get((position, token))
+            if ids:
+                found |= ids
+        return sorted(found, key=index.order.__getitem__)
+
+    def _index_of(self, leaf) -> "_LeafIndex":
+        index = self._indexes.get(id(leaf))
+        if index is None or index.size != len(leaf.cluster_ids):  # new, or a leaf restored from a state file
+            index = self._indexes[id(leaf)] = _LeafIndex.of(leaf, self.id_to_cluster)
+            for cid in leaf.cluster_ids:
+                self._leaf_of[cid] = leaf
+        return index
+
+    def _leaf(self, root_node, tokens):
+        """The leaf tree_search would reach for `tokens`, or None."""
+        node = root_node.key_to_child_node.get(str(len(tokens)))
+        depth = 1
+        for token in tokens:
+            if node is None or depth >= self.max_node_depth or depth == len(tokens):
+                break
+            children = node.key_to_child_node
+            node = children.get(token) or children.get(self.param_str)
+            depth += 1
+        return node
+
+    def _leaf_for_insert(self, root_node, template):
+        """The leaf stock Drain's add_seq_to_prefix_tree would put `template` in, creating nodes as it does."""
+        layer = root_node.key_to_child_node.setdefault(str(len(template)), Node())
+        node, depth = layer, 1
+        for token in template:
+            if depth >= self.max_node_depth or depth >= len(template):
+                break
+            children = node.key_to_child_node
+            if token in children:
+                node = children[token]
+            elif self.parametrize_numeric_tokens and self.has_numbers(token):
+                node = children.setdefault(self.param_str, Node())
+            elif self.param_str in children:
+                node = children.setdefault(token, Node()) if len(children) < self.max_children else children[self.param_str]
+            elif len(children) + 1 < self.max_children:
+                node = children.setdefault(token, Node())
+            elif len(children) + 1 == self.max_children:
+                node = children.setdefault(self.param_str, Node())
+            else:
+                node = children[self.param_str]
+            depth += 1
+        return node
 
     def add_tokens(self, tokens: tuple[str, ...]) -> tuple[LogCluster, bool]:
         """`add_log_message` for an already split message, without the profiler hooks: (cluster, template changed).
@@ -77,7 +173,27 @@ class _MaskAwareDrain(Drain):
         if widened == template:
             return cluster, False
         cluster.log_template_tokens = widened
+        self._widened(cluster, template)
         return cluster, True
+
+
+@dataclass
+class _LeafIndex:
+    """(position, token) -> ids of the leaf's clusters whose template has that token there; order: leaf order."""
+
+    by_token: dict[tuple[int, str], set[int]]
+    order: dict[int, int]
+    size: int
+
+    @classmethod
+    def of(cls, leaf, clusters: dict) -> "_LeafIndex":
+        by_token: dict[tuple[int, str], set[int]] = {}
+        for cid in leaf.cluster_ids:
+            cluster = clusters.get(cid)
+            if cluster is not None:
+                for position, token in enumerate(cluster.log_template_tokens):
+                    by_token.setdefault((position, token), set()).add(cid)
+        return cls(by_token, {cid: i for i, cid in enumerate(leaf.cluster_ids)}, len(leaf.cluster_ids))
 
 
 def _pins_agree(template, tokens) -> bool:

@@ -482,3 +482,14 @@ def test_health_on_a_damaged_dump_counts_every_file_and_shows_no_log_text(tmp_pa
     assert {"legacy.log", "winsvc.log", "core.1000", gz.path.name, "odd.log"} <= set(by_name), list(by_name)
     assert by_name["legacy.log"]["lines"] == 500 and by_name["winsvc.log"]["lines"] == 500
     assert by_name["odd.log"]["lines"] == 25
+
+
+# -- many distinct messages --------------------------------------------------------------------------------------
+def test_two_hundred_thousand_distinct_messages_are_all_mined(tmp_path):
+    # Each message is four words seen nowhere else: more first words than Drain's max_children, so all of them
+    # share one leaf of its tree; mining them used to be quadratic (10,000 took minutes).
+    built = bad.distinct_messages_log(tmp_path / "logs", count=200_000)
+    result, findings = analyze(tmp_path, tmp_path / "logs")
+    assert_ran(result)
+    assert source(findings, "distinct.log")["lines"] == built.lines == 200_000
+    assert findings["inputs"]["lines_unparsed"] == 0

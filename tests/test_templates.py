@@ -1,6 +1,7 @@
 """The miner: stable ids, memoisation that changes nothing, state that round-trips, bad state refused."""
 
 import json
+import random
 from pathlib import Path
 
 import numpy as np
@@ -8,6 +9,7 @@ import pandas as pd
 import pytest
 
 from analyzer.template_state import load_state, save_state
+from analyzer import templates as templates_module
 from analyzer.templates import TemplateMiner, _new_drain, mining_text
 from parsers.errors import UserError
 
@@ -175,3 +177,45 @@ def test_unicode_tabs_and_very_long_messages():
     assert ids[0] == ids[1] and templates.texts[ids[0]] == "Überweisung <*> fehlgeschlagen für Jürgen"
     assert templates.texts[ids[2]] == "tab separated <*>"
     assert ids[3] == ids[4]
+
+
+class _StockSearchDrain(templates_module._MaskAwareDrain):
+    """The same Drain with stock Drain3's leaf search and insert, to check the indexed ones against."""
+
+    def tree_search(self, root_node, tokens, sim_th, include_params):
+        return templates_module.Drain.tree_search(self, root_node, tokens, sim_th, include_params)
+
+    def add_seq_to_prefix_tree(self, root_node, cluster):
+        return templates_module.Drain.add_seq_to_prefix_tree(self, root_node, cluster)
+
+
+def _letters(n: int) -> str:
+    out = ""
+    n += 1
+    while n:
+        n, r = divmod(n, 20)
+        out += "bcdfghjklmnpqrstvwxz"[r]
+    return out
+
+
+def test_indexed_leaf_search_assigns_exactly_as_stock_drain_does():
+    rng = random.Random(5)
+    words = [_letters(i) for i in range(400)]
+    messages = []
+    for i in range(6000):  # more first tokens than max_children, shared words, masked values, wildcards
+        shape = rng.randrange(4)
+        if shape == 0:
+            messages.append(f"{rng.choice(words)} {rng.choice(words)} {rng.choice(words)} {rng.choice(words)}")
+        elif shape == 1:
+            messages.append(f"user {rng.choice(words[:30])} logged in from <*> after <*> ms")
+        elif shape == 2:
+            messages.append(f"{rng.choice(words[:150])} connection to <*> failed: {rng.choice(words[:5])}")
+        else:
+            messages.append(f"GET <*> HTTP/1.1 {rng.choice(['2xx', '5xx'])} <*> {rng.choice(words[:8])}")
+    kwargs = dict(depth=templates_module.DRAIN_DEPTH, sim_th=templates_module.DRAIN_SIM_TH,
+                  max_children=templates_module.DRAIN_MAX_CHILDREN, param_str=templates_module.WILDCARD)
+    indexed, stock = templates_module._MaskAwareDrain(**kwargs), _StockSearchDrain(**kwargs)
+    got = [indexed.add_tokens(tuple(m.split()))[0].cluster_id for m in messages]
+    want = [stock.add_tokens(tuple(m.split()))[0].cluster_id for m in messages]
+    assert got == want
+    assert [c.log_template_tokens for c in indexed.clusters] == [c.log_template_tokens for c in stock.clusters]
