@@ -12,7 +12,7 @@ import re
 from markupsafe import Markup, escape
 
 _SPECIAL = re.compile(r"([\\`*_\[\]<>|~])")
-_LINE_START = re.compile(r"^(\d{0,9})((?<=\d)[.)]|(?<!\d)[#+\-])(?=\s|$)")
+_LINE_START = re.compile(r"^(\d{0,9})((?<=\d)[.)]|(?<!\d)(?:#{1,6}|[+\-]))(?=\s|$)")  # `## x` is a heading too
 _NEWLINES = re.compile(r"\s*[\r\n]+\s*")
 
 

@@ -46,7 +46,7 @@ def physical_lines(data: bytes) -> int:
     if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         text = data.decode("utf-16", errors="replace")
     else:
-        text = data.decode("utf-8", errors="replace")
+        text = data.decode("utf-8", errors="replace").removeprefix("\ufeff")  # a byte-order mark is not text
     if not text:
         return 0
     return len(text.split("\n")) - (1 if text.endswith("\n") else 0)

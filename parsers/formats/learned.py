@@ -74,7 +74,8 @@ class HeaderShape:
 
 def learn_shape(sample: list[str]) -> HeaderShape | None:
     """The header shared by most lines of the sample, or None when there is none worth the name."""
-    token_lists = [tokenize(line) for line in sample if line.strip()]
+    # A line of only characters tokenize skips (control bytes, say) has no tokens and no header.
+    token_lists = [tokens for tokens in (tokenize(line) for line in sample if line.strip()) if tokens]
     if not token_lists:
         return None
     first = Counter(tokens[0] for tokens in token_lists)
