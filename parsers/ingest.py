@@ -162,7 +162,8 @@ def _yearless(plan: FormatPlan) -> bool:
 
 
 def _slices(events: pd.DataFrame, size: int) -> Iterator[pd.DataFrame]:
-    # A chunk re-reads the event held back from the one before, so it may hold a few more than `size`.
+    # A chunk re-reads the event held back from the one before, so it may hold a few more than `size` events;
+    # ParseOptions.batch_lines is a maximum per batch, so the excess goes out as a batch of its own.
     for start in range(0, len(events), size):
         yield events.iloc[start:start + size]
 
@@ -253,9 +254,14 @@ def _finish(events: pd.DataFrame, source: Source, stats: SourceStats, carry: _Ca
     apply --since/--until, and count it all in the source's stats."""
     if events.empty:
         return _empty_events()
-    # Unparsed lines are counted as physical lines, as the findings schema says. Lines without time count the
-    # events' first lines only: a trace's continuation lines never carry a time, and are not missing one.
-    stats.lines_unparsed += int(events.loc[~events["parsed"], "lines"].sum())
+    # Unparsed lines are counted as physical lines, as the findings schema says: an event no format read, and
+    # header-less lines folded into a parsed event that are not part of a trace (multiline.fold counts them).
+    # Lines without time count the events' first lines only: a trace's continuation lines never carry a time,
+    # and are not missing one.
+    if "lines_unparsed" in events.columns:
+        stats.lines_unparsed += int(events["lines_unparsed"].sum())
+    else:
+        stats.lines_unparsed += int(events.loc[~events["parsed"], "lines"].sum())
     no_time = events["time"].isna()
     stats.lines_without_time += int(no_time.sum())
     if no_time.any():

@@ -58,11 +58,15 @@ def continuation_mask(text: pd.Series, parsed: pd.Series, fold_unparsed: bool) -
 
 def fold(events: pd.DataFrame, text: pd.Series, spans: pd.Series, is_continuation: pd.Series) -> pd.DataFrame:
     """One row per event: continuation lines' text joined to their opener's message with newlines; `lines`
-    counts the physical lines folded in."""
+    counts the physical lines folded in, `lines_unparsed` those of them whose header could not be read."""
     starts = ~is_continuation.to_numpy()
     event_of = np.cumsum(starts) - 1
     opened = events[starts].copy()
-    opened["lines"] = np.bincount(event_of, weights=spans.to_numpy(), minlength=len(opened)).astype("int64")
+    weights = spans.to_numpy()
+    opened["lines"] = np.bincount(event_of, weights=weights, minlength=len(opened)).astype("int64")
+    opened["lines_unparsed"] = np.bincount(
+        event_of, weights=weights * _headerless(events, text, starts), minlength=len(opened)
+    ).astype("int64")
     if not starts.all():
         # Each event's pieces (its message, then its continuation lines) as one Arrow list, joined in C++.
         pieces = events["message"].copy()
@@ -74,3 +78,19 @@ def fold(events: pd.DataFrame, text: pd.Series, spans: pd.Series, is_continuatio
         multi = opened["lines"].to_numpy() > 1
         opened["message"] = joined.str.rstrip().where(multi, opened["message"])
     return opened
+
+
+def _headerless(events: pd.DataFrame, text: pd.Series, starts: np.ndarray) -> np.ndarray:
+    """Per line, whether it counts as unparsed: an event opened by a line no format read, or a line folded into
+    the event above only because it had no header (a stray line in a text log). A trace's frames, cause chain
+    and exception line are part of their event's shape and count as read."""
+    unparsed = ~events["parsed"].to_numpy(dtype=bool)
+    counted = unparsed & starts
+    folded = np.flatnonzero(~starts)
+    if len(folded):
+        lines = text.iloc[folded]
+        traced = (search(lines, CONTINUATION) | search(lines, AFTER_CONTINUATION)).to_numpy(dtype=bool)
+        # A line folded into an event no format read is as unread as its opener.
+        opener_unparsed = unparsed[np.flatnonzero(starts)][np.cumsum(starts)[folded] - 1]
+        counted[folded] = opener_unparsed | ~traced
+    return counted

@@ -332,7 +332,8 @@ def test_a_file_named_twice_is_read_once_and_unparsed_lines_are_counted_as_lines
     assert len(sources) == 1 and sources[0].lines == 6
     events = batches[0].events
     assert int(events["lines"].sum()) + sources[0].lines_skipped == 6
-    assert sources[0].lines_unparsed == int(events.loc[~events["parsed"], "lines"].sum())
+    # The garbage line folds into "started" but is still unparsed; the traceback is part of "failed".
+    assert sources[0].lines_unparsed == 1
 
 
 def _numbered_log(n: int) -> bytes:
@@ -380,3 +381,52 @@ def test_concatenated_gzip_members_and_bz2_xz_read_whole(tmp_path):
     (tmp_path / "c.log.xz").write_bytes(lzma.compress(body))
     sources = [b.source for b in read_logs([str(tmp_path)], ParseOptions(tz="UTC")) if b.last]
     assert [(s.lines, s.warnings) for s in sources] == [(3000, []), (3000, []), (3000, [])]
+
+
+def test_stray_header_less_lines_folded_into_an_event_are_counted_unparsed(tmp_path):
+    # Five lines without a header: two open the file (an event of their own), three fold into parsed events.
+    path = write(tmp_path, "orders.log", """\
+starting orders service
+  with profile prod
+2024-03-10 09:00:00,123 INFO [main] com.shop.Orders: order 1 accepted
+stray line one
+2024-03-10 09:00:01,123 INFO [main] com.shop.Orders: order 2 accepted
+stray line two
+stray line three
+2024-03-10 09:00:02,123 INFO [main] com.shop.Orders: order 3 accepted
+""")
+    events, stats = read_one(path)
+    assert stats.lines == 8 and int(events["lines"].sum()) == 8
+    assert stats.lines_unparsed == 5
+    assert events["message"][1] == "order 1 accepted\nstray line one"
+
+
+def test_frames_of_parsed_java_and_python_traces_are_not_unparsed(tmp_path):
+    java = write(tmp_path, "java.log", JAVA.format(m=1) + """\
+Caused by: java.io.IOException: connection reset
+\t... 3 more
+""")
+    python = write(tmp_path, "py.log", """\
+2026-01-05 10:00:01,001 ERROR app: failed
+Traceback (most recent call last):
+  File "app.py", line 3, in <module>
+    main()
+KeyError: 'x'
+
+2026-01-05 10:00:02,001 INFO app: recovered
+""")
+    for path, lines, events_expected in ((java, 6, 2), (python, 7, 2)):
+        events, stats = read_one(path)
+        assert (stats.lines, len(events), stats.lines_unparsed) == (lines, events_expected, 0), path
+
+
+def test_no_batch_holds_more_events_than_batch_lines_when_events_are_held_back(tmp_path):
+    # Each chunk holds back its last event and re-reads it with the next; the last chunk then holds a full chunk
+    # of new lines plus that event (60 one-line events: the last chunk is full for every size below).
+    single = write(tmp_path, "single.log", "".join(f"2024-03-05 14:02:{i:02d},000 INFO app: tick {i}\n" for i in range(60)))
+    traces = write(tmp_path, "traces.log", "".join(JAVA.format(m=i % 10) for i in range(40)))
+    for path, lines in ((single, 60), (traces, 160)):
+        for size in (1, 2, 3, 5, 6):
+            batches = list(read_logs([str(path)], ParseOptions(tz="UTC", batch_lines=size)))
+            assert max(len(b.events) for b in batches) <= size, (path.name, size)
+            assert sum(int(b.events["lines"].sum()) for b in batches) == lines
