@@ -48,11 +48,14 @@ from analyzer.timeseries import (
     NAT_NS,
     Buckets,
     EventArrays,
+    code_counts,
     count_matrix,
     event_arrays,
+    in_columns,
     majority_levels,
     make_buckets,
     series_points,
+    time_span,
     to_datetime,
 )
 from parsers.errors import UserError
@@ -62,6 +65,7 @@ USED_COLUMNS = ("time", "service", "level", "template_id", "path", "line")
 SKEW_SECONDS = 10.0  # clocks of different hosts may disagree by this much; earlier by less is not earlier
 STATE_LOOKBACK_SECONDS = 900
 BLAME_DISCOUNT = 0.7  # a complaint about another service explains less than that service's own error
+MAX_PAIR_CELLS = 1 << 22  # template x service count matrices up to 32 MB; beyond, a group-by of the events
 
 
 def detect_anomalies(
@@ -75,7 +79,8 @@ def detect_anomalies(
     _check_columns(events, "events")
     if baseline is not None:
         _check_columns(baseline, "baseline")
-    ids = pd.Index(pd.unique(np.concatenate([_ids(events), _ids(baseline)])))
+    # Distinct ids per table first: concatenating the columns would copy every event's id.
+    ids = pd.Index(pd.unique(np.concatenate([_distinct_ids(events), _distinct_ids(baseline)])))
     table = event_arrays(events, ids)
     base = event_arrays(baseline, ids) if baseline is not None and len(baseline) else None
     severity = template_severity(templates, ids.to_numpy(), majority_levels([table, base], len(ids)))
@@ -117,10 +122,11 @@ def _check_columns(frame: pd.DataFrame, what: str) -> None:
         raise UserError(f"The {what} table lacks the column(s) {', '.join(missing)}; run the template miner first.")
 
 
-def _ids(frame: pd.DataFrame | None) -> np.ndarray:
+def _distinct_ids(frame: pd.DataFrame | None) -> np.ndarray:
+    """The template ids of a table, each once, in order of first appearance."""
     if frame is None or frame.empty:
         return np.empty(0, dtype=np.int64)
-    return frame["template_id"].to_numpy(dtype=np.int64)
+    return pd.unique(frame["template_id"].to_numpy()).astype(np.int64)
 
 
 def _time_notes(table: EventArrays) -> list[str]:
@@ -149,21 +155,21 @@ def _changes(
 ) -> tuple[list[TemplateChange], WindowCounts]:
     """Template changes between the healthy period and the incident window, and the healthy counts used."""
     timed = table.ns != NAT_NS
-    end = window.end_ns if window.end_ns is not None else int(table.ns[timed].max()) + 1
+    end = window.end_ns if window.end_ns is not None else int(table.ns.max()) + 1  # NaT is the least int64
     end = max(end, window.onset_ns + buckets.width_ns)  # a window shorter than a bucket has no rate to compare
     onset_bucket, end_bucket = buckets.index_of_ns(window.onset_ns), buckets.index_of_ns(end)
     n = len(matrix[0])
     inside = timed & (table.ns >= window.onset_ns) & (table.ns <= end)
     incident = WindowCounts.from_matrix(matrix[onset_bucket : end_bucket + 1])
-    incident.totals = np.bincount(table.codes[inside], minlength=n)
+    incident.totals = code_counts(table.codes, n, where=inside)
     incident.length = max((end - window.onset_ns) / buckets.width_ns, 1.0)
     if base_counts is not None:
         healthy = WindowCounts.from_matrix(base_counts)
     else:
         before = timed & (table.ns < window.onset_ns)
         healthy = WindowCounts.from_matrix(matrix[:onset_bucket])
-        healthy.totals = np.bincount(table.codes[before], minlength=n)
-        first = int(table.ns[timed].min())
+        healthy.totals = code_counts(table.codes, n, where=before)
+        first = time_span(table.ns)[0]
         healthy.length = max((window.onset_ns - first) / buckets.width_ns, 0.0)
     return compare_windows(healthy, incident), healthy
 
@@ -184,7 +190,7 @@ def _result(
     notes: list[str],
 ) -> AnomalyResult:
     timed = table.ns != NAT_NS
-    end = window.end_ns if window.end_ns is not None else int(table.ns[timed].max()) + 1
+    end = window.end_ns if window.end_ns is not None else int(table.ns.max()) + 1  # NaT is the least int64
     slack = buckets.width_ns
     inside = timed & (table.ns >= window.onset_ns - slack) & (table.ns <= end)
     firsts = _first_seen(table, inside, changes, window.onset_ns)
@@ -231,10 +237,10 @@ def _first_seen(table: EventArrays, inside: np.ndarray, changes: list[TemplateCh
     firsts: dict[int, int] = {}
     up = [c.column for c in changes if c.kind != "drop"]
     if up:
-        mask = inside & np.isin(table.codes, up)
+        mask = inside & in_columns(table.codes, up)
         frame = pd.DataFrame({"c": table.codes[mask], "t": table.ns[mask]}).groupby("c")["t"].min()
         firsts.update({int(k): int(v) for k, v in frame.items()})
-    log_end = int(table.ns[table.ns != NAT_NS].max())
+    log_end = int(table.ns.max())
     for change in changes:
         if change.kind == "drop":
             times = np.sort(table.ns[(table.codes == change.column) & (table.ns != NAT_NS)])
@@ -247,15 +253,26 @@ def _services_by_template(
 ) -> dict[str, dict[int, dict[str, int]]]:
     """{"incident"|"baseline": {column: {service: events}}}."""
     def count(t: EventArrays, mask: np.ndarray | None) -> dict[int, dict[str, int]]:
-        codes, services = (t.codes, t.service) if mask is None else (t.codes[mask], t.service[mask])
-        grouped = pd.DataFrame({"c": codes, "s": services}).groupby(["c", "s"]).size()
         out: dict[int, dict[str, int]] = {}
-        for (c, s), n in grouped.items():
-            out.setdefault(int(c), {})[str(t.service_names[s])] = int(n)
+        for c, s, n in _pair_counts(t.codes, t.service, len(t.service_names), mask):
+            out.setdefault(c, {})[str(t.service_names[s])] = n
         return out
 
     healthy = count(base, None) if base is not None else count(table, before)
     return {"incident": count(table, inside), "baseline": healthy}
+
+
+def _pair_counts(codes: np.ndarray, services: np.ndarray, n_services: int,
+                 mask: np.ndarray | None) -> list[tuple[int, int, int]]:
+    """(template column, service, events) for each pair that occurs, in (column, service) order. A template x
+    service matrix of counts when it is small (no per-event copies), else a group-by of the selected events."""
+    n_codes = int(codes.max(initial=-1)) + 1
+    if n_codes * n_services <= MAX_PAIR_CELLS:
+        matrix = count_matrix(codes, services, n_codes, n_services, where=mask)
+        return [(int(c), int(s), int(matrix[c, s])) for c, s in zip(*np.nonzero(matrix))]
+    selected = (codes, services) if mask is None else (codes[mask], services[mask])
+    grouped = pd.DataFrame({"c": selected[0], "s": selected[1]}).groupby(["c", "s"]).size()
+    return [(int(c), int(s), int(n)) for (c, s), n in grouped.items()]
 
 
 def _anomalies(
@@ -303,7 +320,7 @@ def _example_times(table, templates, ids, changes) -> dict[tuple[str, int], int]
         return {}
     path_code = {str(name): i for i, name in enumerate(table.path_names)}
     wanted_keys = pd.DataFrame([(path_code[p], line) for p, line in keys if p in path_code], columns=["p", "line"])
-    mask = np.isin(table.codes, [c.column for c in changes])
+    mask = in_columns(table.codes, [c.column for c in changes])
     frame = pd.DataFrame({"p": table.path[mask], "line": table.events["line"].to_numpy()[mask], "t": table.ns[mask]})
     found = frame.merge(wanted_keys.astype({"p": frame["p"].dtype, "line": frame["line"].dtype}), on=["p", "line"])
     return {(str(table.path_names[p]), int(l)): int(t) for p, l, t in zip(found["p"], found["line"], found["t"])}
@@ -335,7 +352,7 @@ def _ruled_out(table, ids, severity, templates, changes, healthy, window, end) -
     changed = {c.column for c in changes}
     timed = table.ns != NAT_NS
     inside = timed & (table.ns >= window.onset_ns) & (table.ns <= end)
-    during = np.bincount(table.codes[inside], minlength=len(ids))
+    during = code_counts(table.codes, len(ids), where=inside)
     candidates = [k for k in np.flatnonzero((healthy.totals > 0) & (severity >= ERROR_SEVERITY)) if k not in changed]
     out = []
     for k in sorted(candidates, key=lambda k: -healthy.totals[k])[:5]:
@@ -350,12 +367,10 @@ def _ruled_out(table, ids, severity, templates, changes, healthy, window, end) -
 
 def _baseline_range(table: EventArrays, base: EventArrays | None, window: IncidentWindow):
     source = base if base is not None else table
-    timed = source.ns[source.ns != NAT_NS]
-    if base is None:
-        timed = timed[timed < (window.onset_ns or 0)]
-    if timed.size == 0:
+    span = time_span(source.ns, None if base is not None else source.ns < (window.onset_ns or 0))
+    if span is None:
         return None, None
-    return to_datetime(int(timed.min())), to_datetime(int(timed.max()) if base is not None else window.onset_ns)
+    return to_datetime(span[0]), to_datetime(span[1] if base is not None else window.onset_ns)
 
 
 def _external_notes(activities: list[ServiceActivity]) -> list[str]:
@@ -397,8 +412,8 @@ def _no_incident(table, base, ids, severity, templates, buckets, window, notes) 
 def _without_time(table, base, ids, severity, templates, notes) -> AnomalyResult:
     """No timestamps (a pasted crash trace): error templates ranked by level and by how early they appear;
     against --baseline when given, only those the baseline lacks or has fewer of."""
-    counts = np.bincount(table.codes, minlength=len(ids))
-    base_counts = np.bincount(base.codes, minlength=len(ids)) if base is not None else np.zeros(len(ids), int)
+    counts = code_counts(table.codes, len(ids))
+    base_counts = code_counts(base.codes, len(ids)) if base is not None else np.zeros(len(ids), int)
     first_row = pd.Series(np.arange(len(table.codes))).groupby(table.codes).min()
     columns = [k for k in np.flatnonzero((counts > 0) & (severity >= ERROR_SEVERITY)) if counts[k] > base_counts[k]]
     columns.sort(key=lambda k: first_row.get(k, 0))

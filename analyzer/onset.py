@@ -21,7 +21,7 @@ from scipy.special import xlogy
 
 from analyzer.stages import AnomalyOptions
 from analyzer.template_anomalies import ERROR_SEVERITY, TemplateChange, WindowCounts, compare_windows
-from analyzer.timeseries import NAT_NS, Buckets, EventArrays, dispersion, to_datetime
+from analyzer.timeseries import CHUNK, NAT_NS, Buckets, EventArrays, dispersion, to_datetime
 
 EVIDENCE_SCALE = 10.0  # beyond about this (p ~ 1e-5) a template's evidence grows only logarithmically,
 # so one busy template cannot outvote many, yet the best boundary still gets more than a nearby one
@@ -473,14 +473,14 @@ def settle_onset(
         elif change.kind == "spike":
             start = _rise_start(matrix[:, k], onset_bucket, earliest_bucket, rate[k], healthy.dispersion[k])
             since[k] = buckets.start_ns(start) if start is not None else since[k]
-    mask = (table.ns != NAT_NS) & (table.ns >= since[np.maximum(table.codes, 0)]) & (table.codes >= 0)
-    if mask.any():
-        signs.append(int(table.ns[mask].min()))
+    first = _first_event_since(table, since)
+    if first is not None:
+        signs.append(first)
     for change in changes:
         if change.kind == "drop" and counts_as_incident(change, severity):
             if dates_its_silence(table, change.column, window.onset_ns):
                 times = np.sort(table.ns[(table.codes == change.column) & (table.ns != NAT_NS)])
-                due = silence_start(times, window.onset_ns, int(table.ns[table.ns != NAT_NS].max()))
+                due = silence_start(times, window.onset_ns, int(table.ns.max()))  # NaT is the least int64
                 if due >= lower:
                     signs.append(due)
     if not signs or min(signs) == window.onset_ns:
@@ -488,6 +488,19 @@ def settle_onset(
     window.onset_ns = min(signs)
     window.method += f"; the first anomalous event is at {to_datetime(window.onset_ns):%H:%M:%S}"
     return True
+
+
+def _first_event_since(table: EventArrays, since: np.ndarray) -> int | None:
+    """The earliest event at or after its template's `since`; a chunk at a time, as the per-event lookup of
+    `since` is an int64 per event."""
+    first = None
+    for start in range(0, len(table.ns), CHUNK):
+        ns, codes = table.ns[start:start + CHUNK], table.codes[start:start + CHUNK]
+        hit = (codes >= 0) & (ns != NAT_NS) & (ns >= since[np.maximum(codes, 0)])
+        if hit.any():
+            found = int(ns[hit].min())
+            first = found if first is None else min(first, found)
+    return first
 
 
 def dates_its_silence(table: EventArrays, column: int, onset: int) -> bool:

@@ -22,7 +22,7 @@ from analyzer.findings import Example, ServiceScore
 from analyzer.onset import IncidentWindow, dates_its_silence
 from analyzer.stages import TemplateInfo
 from analyzer.template_anomalies import ERROR_SEVERITY, TemplateChange
-from analyzer.timeseries import NAT_NS, EventArrays, to_datetime
+from analyzer.timeseries import CHUNK, NAT_NS, code_counts, EventArrays, in_columns, to_datetime
 from parsers.services import workload_name
 
 GENERIC_SUFFIXES = (
@@ -344,8 +344,7 @@ def _duration(seconds: float) -> str:
 
 def texts_by_service(table: EventArrays, templates: dict[int, TemplateInfo]) -> dict[tuple[int, str], list[Example]]:
     """(template id, service) -> examples from that service, via the path each example was read from."""
-    pairs = pd.DataFrame({"p": table.path, "s": table.service}).drop_duplicates("p")
-    service_of = {str(table.path_names[p]): str(table.service_names[s]) for p, s in zip(pairs["p"], pairs["s"])}
+    service_of = {str(table.path_names[p]): str(table.service_names[s]) for p, s in _first_service_of_paths(table)}
     out: dict[tuple[int, str], list[Example]] = {}
     for tid, info in templates.items():
         for example in [*info.examples, *info.recent]:
@@ -353,6 +352,20 @@ def texts_by_service(table: EventArrays, templates: dict[int, TemplateInfo]) -> 
             if service is not None:
                 out.setdefault((tid, service), []).append(example)
     return out
+
+
+def _first_service_of_paths(table: EventArrays) -> list[tuple[int, int]]:
+    """(path code, service code of the path's first event) per path, a chunk of events at a time, stopping once
+    every path is placed (they mostly are in the first chunk)."""
+    found: dict[int, int] = {}
+    for start in range(0, len(table.path), CHUNK):
+        paths = table.path[start:start + CHUNK]
+        codes, first = np.unique(paths, return_index=True)
+        for p, i in zip(codes.tolist(), first.tolist()):
+            found.setdefault(p, int(table.service[start + i]))
+        if len(found) >= len(table.path_names) - 1:  # the last name stands for a missing path
+            break
+    return sorted(found.items(), key=lambda pair: pair[0])
 
 
 def collect_activities(
@@ -416,14 +429,14 @@ def collect_activities(
 
 
 def errors_per_service(table: EventArrays, mask: np.ndarray) -> dict[str, int]:
-    counts = np.bincount(table.service[mask], minlength=len(table.service_names))
+    counts = code_counts(table.service, len(table.service_names), where=mask)
     return {str(table.service_names[i]): int(n) for i, n in enumerate(counts) if n}
 
 
 def _first_by_service(table: EventArrays, inside: np.ndarray, columns: list[int]) -> dict[tuple[int, str], int]:
     if not columns:
         return {}
-    mask = inside & np.isin(table.codes, columns) & (table.ns != NAT_NS)
+    mask = inside & in_columns(table.codes, columns) & (table.ns != NAT_NS)
     frame = pd.DataFrame({"c": table.codes[mask], "s": table.service[mask], "t": table.ns[mask]})
     firsts = frame.groupby(["c", "s"])["t"].min()
     return {(int(c), str(table.service_names[s])): int(t) for (c, s), t in firsts.items()}
