@@ -252,28 +252,16 @@ class TemplateMiner:
     def add(self, messages: pd.Series, keys: pd.Series | None = None) -> np.ndarray:
         """Provisional cluster id (int64) per message, in order. `keys` (same length) names the source/service of
         each message if per-source miners help accuracy. Memoised: each distinct masked message fed to Drain once."""
-        if len(messages) == 0:
-            return np.zeros(0, dtype=np.int64)
-        # Everything per line stays in Arrow/numpy; Python sees only distinct (key, masked message) pairs.
-        raw_codes, raw_uniques = _encode(messages)
-        masked_codes, masked_uniques = _encode(mask_array(event_text(raw_uniques)))
-        line_masked = masked_codes[raw_codes]
-        if keys is None:
-            key_codes, key_names = np.zeros(len(messages), dtype=np.int64), [""]
-        else:
-            key_codes, key_uniques = _encode(keys)
-            key_names = key_uniques.to_pylist()
-        n_masked = len(masked_uniques)
-        pair_codes, pair_uniques = pd.factorize(key_codes * n_masked + line_masked, use_na_sentinel=False)
-        # Distinct pairs in order of first appearance: the order Drain would have seen them line by line.
-        masked_texts = masked_uniques.to_pylist()
-        pairs = pair_uniques.tolist()
+        return self.assign(premine(messages, keys))
+
+    def assign(self, premined: "Premined") -> np.ndarray:
+        """Provisional cluster id per message of a premined batch: Drain sees each new distinct pair once."""
         pair_ids = np.fromiter(
-            (self._assign(key_names[pair // n_masked], masked_texts[pair % n_masked]) for pair in pairs),
+            (self._assign(key, masked) for key, masked in zip(premined.keys, premined.masked)),
             dtype=np.int64,
-            count=len(pairs),
+            count=len(premined.masked),
         )
-        provisional = pair_ids[pair_codes]
+        provisional = pair_ids[premined.pair_codes]
         counts = np.bincount(provisional, minlength=len(self._clusters))
         for pid in np.flatnonzero(counts).tolist():
             self._clusters[pid].count += int(counts[pid])
@@ -347,6 +335,41 @@ class TemplateMiner:
         return cls(state)
 
 
+@dataclass
+class Premined:
+    """A batch of messages reduced to what Drain needs: each message's (key, masked text) pair as a code, and the
+    distinct pairs in order of first appearance. Computing it needs no miner state, so worker processes do it."""
+
+    pair_codes: np.ndarray  # int64 per message: index into keys/masked
+    keys: list[str]
+    masked: list[str]
+
+
+def premine(messages: pd.Series, keys: pd.Series | None = None) -> Premined:
+    """Mask `messages` and encode them as distinct (key, masked message) pairs (the pure half of mining)."""
+    if len(messages) == 0:
+        return Premined(np.zeros(0, dtype=np.int64), [], [])
+    # Everything per line stays in Arrow/numpy; Python sees only distinct (key, masked message) pairs.
+    raw_codes, raw_uniques = _encode(messages)
+    masked_codes, masked_uniques = _encode(mask_array(event_text(raw_uniques)))
+    line_masked = masked_codes[raw_codes]
+    if keys is None:
+        key_codes, key_names = np.zeros(len(messages), dtype=np.int64), [""]
+    else:
+        key_codes, key_uniques = _encode(keys)
+        key_names = key_uniques.to_pylist()
+    n_masked = len(masked_uniques)
+    pair_codes, pair_uniques = pd.factorize(key_codes * n_masked + line_masked, use_na_sentinel=False)
+    # Distinct pairs in order of first appearance: the order Drain would have seen them line by line.
+    masked_texts = masked_uniques.to_pylist()
+    pairs = pair_uniques.tolist()
+    return Premined(
+        pair_codes=np.asarray(pair_codes, dtype=np.int64),
+        keys=[key_names[pair // n_masked] for pair in pairs],
+        masked=[masked_texts[pair % n_masked] for pair in pairs],
+    )
+
+
 def memo_key_of(key: str, masked: str) -> int:
     """A stable 64-bit digest of (source key, masked message): the same in every process, unlike hash()."""
     digest = hashlib.blake2b(key.encode("utf-8", "surrogatepass") + b"\0" + masked.encode("utf-8", "surrogatepass"),
@@ -400,4 +423,4 @@ def _common_suffix(a: str, b: str) -> str:
     return a[len(a) - n :] if n else ""
 
 
-__all__ = ["TemplateMiner", "TemplateSet", "mining_text"]
+__all__ = ["Premined", "TemplateMiner", "TemplateSet", "mining_text", "premine"]
