@@ -78,11 +78,14 @@ SHAPES: tuple[MaskRule, ...] = (
     MaskRule("literal", r"\b(?:true|false|True|False|TRUE|FALSE|null|NULL)\b"),
     MaskRule("hex_0x", r"\b0[xX][0-9a-fA-F]+\b"),
     # Identifiers with an underscore-separated number (blk_-123, attempt_1445_0020_m_000004_1, broadcast_9_piece0):
-    # variable as a whole.
-    MaskRule("id_with_number", r"\b[A-Za-z][A-Za-z0-9]*(?:_[A-Za-z0-9]*)*_-?\d+(?:_[A-Za-z0-9]*)*\b"),
-    MaskRule("size", r"\b\d+(?:\.\d+)? ?(?:[KMGTP]i?B|B|[KMGT]B/s)\b"),
+    # variable as a whole. The head is a word without digits: `x86_64` names an architecture, not an instance.
+    MaskRule("id_with_number", r"\b[A-Za-z]+(?:_[A-Za-z0-9]*)*_-?\d+(?:_[A-Za-z0-9]*)*\b"),
+    MaskRule("size", r"\b\d+(?:\.\d+)? ?(?:[kKMGTP]i?B|B|[kKMGT]B/s)\b"),
     MaskRule("duration", r"\b\d+(?:\.\d+)?(?:ns|us|µs|ms|s|sec|secs|min|mins|h|hrs)\b"),
     MaskRule("hex_id", rf"\b(?:{_HEX_WITH_DIGIT})\b"),
+    # A numbered instance: a word whose number is four digits or more, or zero-padded (`user02280`, `host0042`,
+    # `storage1231`, `node007`). Names with a short number stay words (`sha256`, `i386`, `ext4`, `Win32`, `e820`).
+    MaskRule("numbered_name", r"\b[A-Za-z]+(?:\d{4,}|0\d\d+)\b"),
 )
 
 # Pass 2: shapes recognised by where they stand (after a delimiter, as the value of a key).
