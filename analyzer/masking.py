@@ -113,16 +113,16 @@ QUOTED: tuple[MaskRule, ...] = (
 )
 
 PASSES: tuple[tuple[MaskRule, ...], ...] = (STATUS, SHAPES, VALUES, QUOTED)
-# A pass whose rules cannot match without one of these is skipped for a batch that has none: batches come one
-# source at a time, so a JSON service's batch never pays for the access-log rules. (None: always run.)
-GUARDS: tuple[str | None, ...] = (r"HTTP|[Ss]tatus", None, None, "[\"']")
+# A pass whose rules cannot match without one of these texts is skipped for a batch that has none: batches come
+# one source at a time, so a JSON service's batch never pays for the access-log rules. (None: always run.)
+GUARDS: tuple[tuple[str, ...] | None, ...] = (("HTTP", "tatus"), None, None, ('"', "'"))
 
 
 @dataclass(frozen=True)
 class _CompiledPass:
     pattern: str
     replacement: str
-    guard: str | None = None
+    guard: tuple[str, ...] | None = None
 
 
 def compile_pass(rules: tuple[MaskRule, ...]) -> _CompiledPass:
@@ -166,7 +166,7 @@ _REST_OF_EVENT = r"\n[\s\S]*$"
 
 def event_text(values: pa.Array | pa.ChunkedArray) -> pa.Array | pa.ChunkedArray:
     """The text of each event that templates are mined from (one line, whatever the event spans)."""
-    if not pc.any(pc.match_substring(values, "\n")).as_py():  # the common batch: no multi-line event at all
+    if not _may_contain(values, ("\n",)):  # the common batch: no multi-line event at all
         return values
     joined = pc.replace_substring_regex(values, pattern=_FIRST_AND_LAST_UNINDENTED, replacement=r"\1 \2")
     return pc.replace_substring_regex(joined, pattern=_REST_OF_EVENT, replacement="")
@@ -176,10 +176,28 @@ def mask_array(values: pa.Array | pa.ChunkedArray) -> pa.Array | pa.ChunkedArray
     """Mask an Arrow string array: a few RE2 passes, linear time per string."""
     out = values
     for compiled in _COMPILED:
-        if compiled.guard is not None and not pc.any(pc.match_substring_regex(out, compiled.guard)).as_py():
+        if compiled.guard is not None and not _may_contain(out, compiled.guard):
             continue
         out = pc.replace_substring_regex(out, pattern=compiled.pattern, replacement=compiled.replacement)
     return out
+
+
+def _may_contain(values: pa.Array | pa.ChunkedArray, texts: tuple[str, ...]) -> bool:
+    """False only when no string holds any of `texts`.
+
+    Searches the character bytes behind the strings in one go (a memchr-speed scan) instead of asking row by row,
+    which costs a third of a masking pass. A hit that spans two neighbouring strings, or lies in bytes outside a
+    slice, only costs a pass that finds nothing."""
+    needles = [text.encode("utf-8") for text in texts]
+    for chunk in values.chunks if isinstance(values, pa.ChunkedArray) else [values]:
+        if not (pa.types.is_string(chunk.type) or pa.types.is_large_string(chunk.type)):
+            return True  # some other layout (string views, dictionaries): assume it may
+        data = chunk.buffers()[2]
+        if data is not None and data.size:
+            blob = data.to_pybytes()
+            if any(needle in blob for needle in needles):
+                return True
+    return False
 
 
 def mask_messages(messages: pd.Series) -> pd.Series:

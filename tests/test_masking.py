@@ -95,3 +95,23 @@ def test_a_stack_trace_is_mined_as_its_message_and_final_exception():
         "just frames",
         "one line",
     ]
+
+
+def test_passes_skipped_for_a_batch_still_mask_every_row_that_needs_them():
+    """The status and quote passes run only for batches that may need them; the rows that do must not notice."""
+    import pyarrow as pa
+
+    from analyzer.masking import mask_array
+
+    rows = ["job 7 done", "sync failed: status=503", "user 'bob' at 10.0.0.1", 'k="v 1"', "plain words"]
+    one_by_one = [mask_message(row) for row in rows]
+    assert one_by_one[1] == "sync failed: status=5xx" and one_by_one[3] == 'k="<*>"'
+    assert mask_array(pa.array(rows, type=pa.large_string())).to_pylist() == one_by_one
+    # Chunked, and the row needing a pass alone in its chunk.
+    chunked = pa.chunked_array([pa.array(rows[:1]), pa.array(rows[1:2]), pa.array(rows[2:])])
+    assert mask_array(chunked).to_pylist() == one_by_one
+    # A slice whose buffer holds text outside it: the rows inside are masked as alone.
+    sliced = pa.array(rows, type=pa.large_string()).slice(2, 2)
+    assert mask_array(sliced).to_pylist() == one_by_one[2:4]
+    sliced = pa.array(rows, type=pa.large_string()).slice(0, 1)
+    assert mask_array(sliced).to_pylist() == one_by_one[:1]
