@@ -115,3 +115,17 @@ def test_passes_skipped_for_a_batch_still_mask_every_row_that_needs_them():
     assert mask_array(sliced).to_pylist() == one_by_one[2:4]
     sliced = pa.array(rows, type=pa.large_string()).slice(0, 1)
     assert mask_array(sliced).to_pylist() == one_by_one[:1]
+
+
+def test_the_last_pass_runs_on_distinct_texts_yet_every_row_gets_its_own_result():
+    import pyarrow as pa
+
+    from analyzer.masking import mask_array
+
+    rows = []
+    for n in range(60):  # many raw texts that collapse to three masked ones, interleaved, plus missing values
+        rows += [f'user {n} said k="v {n}"', f"took {n}ms for job {n}", None if n % 7 == 0 else f"k='x{n}' ok"]
+    masked = mask_array(pa.array(rows, type=pa.large_string())).to_pylist()
+    assert len(masked) == len(rows)
+    assert masked == [None if row is None else mask_message(row) for row in rows]
+    assert set(masked) == {'user <*> said k="<*>"', "took <*> for job <*>", "k='<*>' ok", None}
