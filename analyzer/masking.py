@@ -50,18 +50,6 @@ class MaskRule:
 # Tokens that name a class of values rather than a value: Drain must never fold them into a wildcard.
 PINNED_TOKENS = frozenset({"1xx", "2xx", "3xx", "4xx", "5xx"})
 
-# Pass 0: an HTTP status keeps its class. `"GET /x HTTP/1.1" 200` and `... 504` are different events to anyone
-# reading an access log (success against gateway timeout), so the status is written `2xx`, `5xx`; so is a
-# status named as such in a message (`HTTP 503 from`, `status=404`, `status code 500`).
-STATUS: tuple[MaskRule, ...] = (
-    MaskRule(
-        "http_status",
-        r'((?:HTTP/\d(?:\.\d)?"? |HTTP |\b[Ss]tatus(?: [Cc]ode)?(?:=|: ?| )))([1-5])\d\d\b',
-        r"\1\2xx",
-    ),
-)
-
-
 # Pass 1: shapes recognised by their own characters. Wider shapes first (a URL holds an IP and a path).
 SHAPES: tuple[MaskRule, ...] = (
     MaskRule("url", r"\b[A-Za-z][A-Za-z0-9+.\-]*://[^\s\"'<>()\[\]{},;]+"),
@@ -90,6 +78,11 @@ SHAPES: tuple[MaskRule, ...] = (
 
 # Pass 2: shapes recognised by where they stand (after a delimiter, as the value of a key).
 VALUES: tuple[MaskRule, ...] = (
+    # An HTTP status keeps its class. `"GET /x HTTP/1.1" 200` and `... 504` are different events to anyone reading
+    # an access log (success against gateway timeout), so the status is written `2xx`, `5xx`; so is a status named
+    # as such in a message (`HTTP 503 from`, `status=404`, `status code 500`). This pass can only write `5<*>` (a
+    # pass has one replacement); pass 3 turns it into `5xx`. First here, so its lead wins over the number in it.
+    MaskRule("http_status", r'((?:HTTP/\d(?:\.\d)?"? |HTTP |\b[Ss]tatus(?: [Cc]ode)?(?:=|: ?| ))[1-5])\d\d\b'),
     # IPv4 with an optional port and the slash Java prints before an InetAddress; more than four dotted parts is
     # a version or an OID, not an address, and is taken whole too (never `<*>.5`).
     MaskRule("ipv4", r"(^|[^\w/.])/?(?:\d{1,3}\.){3}\d{1,3}(?:\.\d+)*(?::\d{1,5})?\b"),
@@ -104,7 +97,11 @@ VALUES: tuple[MaskRule, ...] = (
     MaskRule("number", _START + r"[-+]?(?:v\d+(?:\.\d+)+|\d+(?:[.,]\d+)*)\b"),
 )
 
-# Pass 3: quoted values (two groups each: the opening and the closing quote are kept): of keys, and quoted
+# Pass 3: an HTTP status class from pass 2 (`5<*>`) written as such (`5xx`). No other rule writes a digit before
+# `<*>`: the delimiters that rules keep are never digits.
+STATUS_CLASS: tuple[MaskRule, ...] = (MaskRule("http_status_class", r"([1-5])<\*>", r"\1xx"),)
+
+# Pass 4: quoted values (two groups each: the opening and the closing quote are kept): of keys, and quoted
 # product/version strings such as the user agent of an access log.
 QUOTED: tuple[MaskRule, ...] = (
     MaskRule("quoted_user_agent", r'(")[A-Za-z][\w.\-]*/\d[^"]*(")'),
@@ -112,10 +109,10 @@ QUOTED: tuple[MaskRule, ...] = (
     MaskRule("kv_single_quoted", r"(=\s?')[^']*(')"),
 )
 
-PASSES: tuple[tuple[MaskRule, ...], ...] = (STATUS, SHAPES, VALUES, QUOTED)
+PASSES: tuple[tuple[MaskRule, ...], ...] = (SHAPES, VALUES, STATUS_CLASS, QUOTED)
 # A pass whose rules cannot match without one of these texts is skipped for a batch that has none: batches come
 # one source at a time, so a JSON service's batch never pays for the access-log rules. (None: always run.)
-GUARDS: tuple[tuple[str, ...] | None, ...] = (("HTTP", "tatus"), None, None, ('"', "'"))
+GUARDS: tuple[tuple[str, ...] | None, ...] = (None, None, tuple(f"{d}{WILDCARD}" for d in "12345"), ('"', "'"))
 
 
 @dataclass(frozen=True)
@@ -176,7 +173,7 @@ def event_text(values: pa.Array | pa.ChunkedArray) -> pa.Array | pa.ChunkedArray
 # distinct raw messages, but ids and numbers make nearly every raw message distinct; once shapes and values are
 # masked a few thousand remain of a million, and dictionary-encoding that costs a few hundredths of a pass. (Earlier,
 # after the shapes pass, most texts are still distinct and encoding them costs what it would save.)
-_DISTINCT_FROM = PASSES.index(QUOTED)
+_DISTINCT_FROM = PASSES.index(STATUS_CLASS)
 
 
 def mask_array(values: pa.Array | pa.ChunkedArray) -> pa.Array | pa.ChunkedArray:

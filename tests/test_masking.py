@@ -58,6 +58,10 @@ from analyzer.masking import mask_message, mask_messages
             "sync failed: HTTP 5xx from feed, status=4xx, status code 5xx",
         ),
         ("retried 503 times, status 12345", "retried <*> times, status <*>"),
+        # The status shares its pass with addresses, paths and numbers around it; each keeps its own meaning.
+        ("upstream 10.0.0.1:80 status: 502 after 30ms", "upstream <*> status: 5xx after <*>"),
+        ('"GET /a/b HTTP/1.1" 404 12 "-" "-"', '"GET <*> HTTP/1.1" 4xx <*> "-" "-"'),
+        ("Status 200 for /v1/items=7", "Status 2xx for <*>"),
     ],
 )
 def test_masking_edge_cases(message, expected):
