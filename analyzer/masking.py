@@ -165,8 +165,12 @@ def event_text(values: pa.Array | pa.ChunkedArray) -> pa.Array | pa.ChunkedArray
     """The text of each event that templates are mined from (one line, whatever the event spans)."""
     if not _may_contain(values, ("\n",)):  # the common batch: no multi-line event at all
         return values
-    joined = pc.replace_substring_regex(values, pattern=_FIRST_AND_LAST_UNINDENTED, replacement=r"\1 \2")
-    return pc.replace_substring_regex(joined, pattern=_REST_OF_EVENT, replacement="")
+    if isinstance(values, pa.ChunkedArray):
+        values = values.combine_chunks()
+    # Only the multi-line rows go through the regexes: on a one-line text they still scan it all to fail.
+    multi = pc.fill_null(pc.match_substring(values, "\n"), False)
+    joined = pc.replace_substring_regex(pc.filter(values, multi), pattern=_FIRST_AND_LAST_UNINDENTED, replacement=r"\1 \2")
+    return pc.replace_with_mask(values, multi, pc.replace_substring_regex(joined, pattern=_REST_OF_EVENT, replacement=""))
 
 
 # The passes from this one on run over the distinct texts the earlier passes left. The caller already hands in

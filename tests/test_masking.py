@@ -99,6 +99,9 @@ def test_a_stack_trace_is_mined_as_its_message_and_final_exception():
         "just frames",
         "one line",
     ]
+    # Only multi-line rows are rewritten; the others, missing ones included, come back as they were, in order.
+    chunked = pa.chunked_array([pa.array(["one line", None]), pa.array(["x\n\tat a.B.c(B.java:1)\nE: y", "z"])])
+    assert event_text(chunked).to_pylist() == ["one line", None, "x E: y", "z"]
 
 
 def test_passes_skipped_for_a_batch_still_mask_every_row_that_needs_them():
