@@ -171,8 +171,10 @@ def event_text(values: pa.Array | pa.ChunkedArray) -> pa.Array | pa.ChunkedArray
         values = values.combine_chunks()
     # Only the multi-line rows go through the regexes: on a one-line text they still scan it all to fail.
     multi = pc.fill_null(pc.match_substring(values, "\n"), False)
-    joined = pc.replace_substring_regex(pc.filter(values, multi), pattern=_FIRST_AND_LAST_UNINDENTED, replacement=r"\1 \2")
-    return pc.replace_with_mask(values, multi, pc.replace_substring_regex(joined, pattern=_REST_OF_EVENT, replacement=""))
+    rows = pc.filter(values, multi)
+    joined = pc.replace_substring_regex(rows, pattern=_FIRST_AND_LAST_UNINDENTED, replacement=r"\1 \2")
+    first_lines = pc.replace_substring_regex(joined, pattern=_REST_OF_EVENT, replacement="")
+    return pc.replace_with_mask(values, multi, first_lines)
 
 
 # The passes from this one on run over the distinct texts the earlier passes left. The caller already hands in

@@ -139,7 +139,9 @@ FAMILY_LENGTH = 8
 ROUTING_TOKENS = 2
 
 
-def _merge_families(into: list[int], merged: dict[int, tuple[str, ...]]) -> tuple[list[int], dict[int, tuple[str, ...]]]:
+def _merge_families(
+    into: list[int], merged: dict[int, tuple[str, ...]]
+) -> tuple[list[int], dict[int, tuple[str, ...]]]:
     """Fold families of short templates that differ only at the same one or two positions.
 
     Two unmasked variables in a short message (`lease hana.kowalski locked fay.smith account mounted attached`)
@@ -192,8 +194,12 @@ def _merge_families(into: list[int], merged: dict[int, tuple[str, ...]]) -> tupl
     for rep in sorted(merged):
         target = roots[rep]
         known = folded.get(target)
-        folded[target] = merged[rep] if known is None else tuple(a if a == b else WILDCARD for a, b in zip(known, merged[rep]))
+        folded[target] = merged[rep] if known is None else _widen(known, merged[rep])
     return [roots[target] for target in into], folded
+
+
+def _widen(template: tuple[str, ...], tokens: tuple[str, ...]) -> tuple[str, ...]:
+    return tuple(a if a == b else WILDCARD for a, b in zip(template, tokens))
 
 
 def _fits(template: tuple[str, ...], tokens: tuple[str, ...], needed: float) -> bool:

@@ -1,4 +1,4 @@
-"""Generate large, realistic, mixed-format multi-service logs with an incident in them: the one generator of the benches.
+"""Generate large, realistic, mixed-format multi-service logs with an incident in them: the benches' one generator.
 
     python bench/loggen.py /tmp/logs --lines 1000000
 
@@ -178,7 +178,8 @@ def auth_log(r: random.Random, t: datetime, broken: bool) -> str:
         ("sshd", f"Failed password for invalid user {r.choice(PEOPLE)} from {_ip(r)} port {port} ssh2"),
         ("sshd", f"Connection closed by {_ip(r)} port {port} [preauth]"),
         ("sshd", f"pam_unix(sshd:session): session opened for user {who} by (uid=0)"),
-        ("sudo", f"{who} : TTY=pts/{r.randrange(8)} ; PWD=/home/{who} ; USER=root ; COMMAND=/usr/bin/systemctl restart app"),
+        ("sudo", f"{who} : TTY=pts/{r.randrange(8)} ; PWD=/home/{who} ; USER=root ; "
+                 "COMMAND=/usr/bin/systemctl restart app"),
         ("kernel", f"[{r.random() * 10**6:.6f}] Out of memory: Killed process {r.randrange(100, 40000)} (java) "
                    f"total-vm:{r.randrange(10**6, 10**7)}kB, anon-rss:{r.randrange(10**5, 10**6)}kB"),
     ])

@@ -84,7 +84,8 @@ def main() -> None:
     print(f"(b) logrca template assignment:       {rates['logrca']:>12,.0f} lines/s  ({found} templates)")
     print(f"    reading alone (read_logs):        {rates['read']:>12,.0f} lines/s")
     print(f"    mining alone (mask, Drain, finish):{rates['mine']:>11,.0f} lines/s")
-    print(f"    CLI with --assignments CSV:       {rates['cli']:>12,.0f} lines/s  (start-up included, peak {peak_mb:,.0f} MB)")
+    print(f"    CLI with --assignments CSV:       {rates['cli']:>12,.0f} lines/s  "
+          f"(start-up included, peak {peak_mb:,.0f} MB)")
     print(f"(c) plain read-and-split:             {rates['plain']:>12,.0f} lines/s")
     print(f"(b)/(a) = {rates['logrca'] / rates['drain3']:.1f}x (target >= 10)   "
           f"(b)/(c) = 1/{rates['plain'] / rates['logrca']:.2f} (target >= 1/6)")
