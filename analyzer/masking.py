@@ -76,6 +76,12 @@ SHAPES: tuple[MaskRule, ...] = (
     # A numbered instance: a word whose number is four digits or more, or zero-padded (`user02280`, `host0042`,
     # `storage1231`, `node007`). Names with a short number stay words (`sha256`, `i386`, `ext4`, `Win32`, `e820`).
     MaskRule("numbered_name", r"\b[A-Za-z]+(?:\d{4,}|0\d\d+)\b"),
+    # Generated ids that are not hex (a pod's `x2k9p`, a session's `aB3dE5fG7h`): letters and digits alternating
+    # four times or more. Names alternate less (`log4j2`, `mp4v2`, `utf16le`, `i18n`, `k8s`).
+    MaskRule(
+        "random_id",
+        r"\b[A-Za-z0-9]*?(?:[A-Za-z]+\d+[A-Za-z]+\d+[A-Za-z]+|\d+[A-Za-z]+\d+[A-Za-z]+\d+)[A-Za-z0-9]*\b",
+    ),
 )
 
 # Pass 2: shapes recognised by where they stand (after a delimiter, as the value of a key).

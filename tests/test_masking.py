@@ -23,6 +23,9 @@ from analyzer.masking import mask_message, mask_messages
         ("ping host0042 and storage1231 via node007", "ping <*> and <*> via <*>"),
         # ...while names carrying a short number are words, whatever their case.
         *[(words, words) for words in ["sha256 on i386 ext4 Win32 utf8 x86_64 amd64 e820 ssh2 md5"]],
+        # Generated ids that are not hex alternate letters and digits; names with digits in them alternate less.
+        ("pod checkout-7d9f8b6c5-x2k9p ready, session aB3dE5fG7h", "pod checkout-<*>-<*> ready, session <*>"),
+        *[(words, words) for words in ["log4j2 mp4v2 utf16le i18n k8s e2e a11y ipv6 h264 md5sum base64url"]],
         # Identifiers glued to numbers by underscores are variable as a whole.
         ("Deleting block blk_-6952295868487656571 now", "Deleting block <*> now"),
         ("Block broadcast_39 stored", "Block <*> stored"),
