@@ -31,15 +31,17 @@ FILE_ROOTS = ["/var/lib/app/cache", "/srv/data/uploads", "/tmp/spool", "/opt/app
 PEERS = ["db-primary", "db-replica", "redis-cache", "kafka-broker", "search-node", "auth-gw"]
 
 # The words of the services' vocabularies: each event is a few of them in a fixed order, with variables between.
+# No word of a lifecycle or a change (started, restarted, migrated, reloaded, deployment): the incident in these
+# logs must stay the one planted in payment, not a restart the vocabulary made up.
 WORDS = ("accepted adding allocated applying archived assigned attached blocked buffered cancelled checked cleaned "
          "closed committed compacted compiled completed connected created decoded deferred deleted denied detached "
          "disabled dispatched downloaded dropped enabled encoded enqueued evicted exported fetched finished flushed "
-         "granted handled ignored imported indexed loaded locked merged migrated mounted opened parsed paused "
+         "granted handled ignored imported indexed loaded locked merged cloned mounted opened parsed paused "
          "pending pinned polled prepared published pulled pushed queued read rebuilt received refreshed registered "
-         "rejected released reloaded removed renamed replayed resolved restarted restored resumed retried rotated "
-         "saved scheduled sealed sent skipped started stopped stored submitted suspended synced throttled timed "
+         "rejected released sampled removed renamed replayed resolved tagged restored resumed retried rotated "
+         "saved scheduled sealed sent skipped annotated zipped stored submitted suspended synced throttled timed "
          "trimmed unlocked updated uploaded validated verified waiting wrote account batch bucket cache channel "
-         "checkpoint chunk client cluster config connection consumer container cursor dataset deployment device "
+         "checkpoint chunk client cluster config connection consumer container cursor dataset digest device "
          "document endpoint event export feature file filter handler index invoice job journal key lease ledger "
          "listener lock manifest message metric module namespace node offset order package partition payload peer "
          "pipeline plugin policy pool producer profile queue quota record region replica report request resource "
