@@ -158,7 +158,7 @@ def finish_table(mined: MinedLogs, final_ids: Callable[[np.ndarray], np.ndarray]
     for name in TABLE_COLUMNS:
         pieces = [part[name] for part in mined.parts]
         if name in CATEGORICAL:
-            columns[name] = pd.Series(union_categoricals(pieces, ignore_order=True))
+            columns[name] = pd.Series(union_categoricals(pieces, sort_categories=True))
         else:
             columns[name] = pd.concat(pieces, ignore_index=True)
     table = pd.DataFrame(columns)

@@ -48,13 +48,15 @@ def mine_logs(
     miner: TemplateMiner,
     jobs: int | None = None,
     on_progress: Callable[[int], None] | None = None,
-    parallel_from_bytes: int = PARALLEL_FROM_BYTES,
+    parallel_from_bytes: int | None = None,
 ) -> MinedLogs:
-    """Parse and mine every log under `paths` with up to `jobs` worker processes (default: one per core)."""
+    """Parse and mine every log under `paths` with up to `jobs` worker processes (default: one per core; one
+    process when the input is smaller than `parallel_from_bytes`, default PARALLEL_FROM_BYTES)."""
     settings = read_settings(parse_options)
     tasks = plan_tasks(discover(paths), settings)
     workers = min(jobs or available_cores(), len(tasks))
-    if sum(_task_bytes(task) for task in tasks) < parallel_from_bytes:
+    threshold = PARALLEL_FROM_BYTES if parallel_from_bytes is None else parallel_from_bytes
+    if sum(_task_bytes(task) for task in tasks) < threshold:
         workers = 1
     mined = MinedLogs()
     stitcher = SourceStitcher()

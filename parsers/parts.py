@@ -21,7 +21,7 @@ from parsers.records import ParseOptions, SourceStats
 from parsers.timestamps import TimeContext
 
 TASK_FILES = 64  # small files read by one task (a directory of ten thousand three-line files is not rare)
-_WINDOW = 1 << 18  # bytes searched after a cut point for a line that opens an event
+_WINDOWS = (1 << 14, 1 << 18)  # bytes searched after a cut point for a line that opens an event
 
 
 @dataclass(frozen=True)
@@ -131,9 +131,12 @@ def _cuts(path: str, size: int, plan: FormatPlan, ctx: TimeContext, part_bytes: 
         while target <= size - part_bytes // 2:
             newlines += _count_newlines(fh, counted, target)
             counted = target
-            fh.seek(target)
-            window = fh.read(_WINDOW)
-            found = _first_start(window, plan, ctx)
+            for size in _WINDOWS:  # most lines open an event: a small window nearly always holds one
+                fh.seek(target)
+                window = fh.read(min(size, part_bytes))
+                found = _first_start(window, plan, ctx)
+                if found is not None or size >= part_bytes:
+                    break
             if found is not None and (not cuts or target + found > cuts[-1][0]):
                 cuts.append((target + found, newlines + window.count(b"\n", 0, found) + 1))
             target += part_bytes
