@@ -14,7 +14,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.csv as pa_csv
 
-from analyzer.event_table import finish_table, mine_batches, template_catalog
+from analyzer.event_table import finish_table, template_catalog
 from analyzer.stages import TemplateInfo
 from analyzer.template_state import miner_for, save_state
 from parsers.errors import UserError
@@ -43,13 +43,14 @@ class TemplatesSummary:
 
 
 def run_templates(
-    paths: Sequence[str], parse_options: ParseOptions, assignments: str | None, state: str | None
+    paths: Sequence[str], parse_options: ParseOptions, assignments: str | None, state: str | None,
+    jobs: int | None = None,
 ) -> "TemplatesSummary":
     """Mine templates over `paths`; write the assignments CSV if asked; load/save the learned state if given."""
-    from parsers.ingest import read_logs
+    from analyzer.parallel_mining import mine_logs
 
     miner = miner_for(state)
-    mined = mine_batches(read_logs(paths, parse_options), miner)
+    mined = mine_logs(paths, parse_options, miner, jobs)
     templates = miner.finish()
     if state:
         save_state(miner, state)

@@ -44,6 +44,7 @@ SinceOpt = Annotated[Optional[str], typer.Option("--since", metavar="TIME", help
 UntilOpt = Annotated[Optional[str], typer.Option("--until", metavar="TIME", help="Skip events after this time (ISO 8601; zone-less times use --tz). Skipped lines are counted.")]
 StateOpt = Annotated[Optional[Path], typer.Option("--state", metavar="FILE", help="Learned templates file (JSON): loaded if it exists, so a healthy period learned once is reused; `templates` also saves to it.")]
 QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="Print nothing but errors (for scripts).")]
+JobsOpt = Annotated[Optional[int], typer.Option("--jobs", "-j", min=1, metavar="N", help="Worker processes that parse and mask the logs (the results are the same for any N). Default: one per CPU core; inputs under 48 MB are read in one process.")]
 
 
 def main() -> None:
@@ -86,6 +87,7 @@ def analyze(
     redact_pii: Annotated[bool, typer.Option("--redact-pii", help="Also mask e-mail addresses and IP addresses.")] = False,
     max_commits: Annotated[int, typer.Option("--max-commits", min=1, metavar="N", help="At most this many commits are read from the repository's history.")] = 5000,
     state: StateOpt = None,
+    jobs: JobsOpt = None,
     health: Annotated[bool, typer.Option("--health", help="Only print per-file diagnostics (formats, line counts, shapes of unparsed lines, time range, zones) with no log content, safe to paste into a bug report.")] = False,
     quiet: QuietOpt = False,
 ) -> None:
@@ -97,7 +99,7 @@ def analyze(
         incident_start=_time(incident_start, zone, "--incident-start"),
         incident_end=_time(incident_end, zone, "--incident-end"),
         parse=_parse_options(zone, year, log_format, config, _time(since, zone, "--since"), _time(until, zone, "--until")),
-        max_commits=max_commits,
+        max_commits=max_commits, jobs=jobs,
     )
     if options.incident_start and options.incident_end and options.incident_end <= options.incident_start:
         raise typer.BadParameter("the incident must end after it starts", param_hint="--incident-end")
@@ -169,6 +171,7 @@ def templates(
     log_format: LogFormatOpt = None,
     config: ConfigOpt = None,
     limit: Annotated[int, typer.Option("--limit", min=1, metavar="N", help="How many templates the table shows (most frequent first).")] = 50,
+    jobs: JobsOpt = None,
 ) -> None:
     """Mine log templates and show them with counts, levels and an example; optionally write per-line assignments."""
     zone = _zone(tz)
@@ -178,7 +181,8 @@ def templates(
         from analyzer.assignments import run_templates
         from analyzer.console import print_templates
 
-        summary = run_templates(paths, options, str(assignments) if assignments else None, str(state) if state else None)
+        summary = run_templates(paths, options, str(assignments) if assignments else None, str(state) if state else None,
+                                jobs)
         print_templates(summary, Console(), limit)
 
     _run(work)

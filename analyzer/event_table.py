@@ -7,7 +7,7 @@ lets a multi-gigabyte input fit: memory grows with events x a few bytes, not wit
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -16,7 +16,7 @@ from pandas.api.types import union_categoricals
 
 from analyzer.findings import Example
 from analyzer.stages import EVENT_TABLE_COLUMNS, TemplateInfo
-from analyzer.templates import TemplateMiner
+from analyzer.templates import Premined, TemplateMiner, premine
 from parsers.records import EventBatch, SourceStats
 
 CATEGORICAL = ("service", "level", "path", "logger")
@@ -38,6 +38,20 @@ class MinedLogs:
     events: int = 0
 
 
+@dataclass
+class MinedChunk:
+    """Up to MINING_BATCH events reduced to what the miner and the event table need, before Drain has seen them.
+
+    Built without any miner state (by `premine_events`, in a worker process when there are several), so that only
+    this crosses between processes: compact columns, distinct masked messages, and the few texts that may
+    become examples."""
+
+    table: pd.DataFrame  # TABLE_COLUMNS; template_id not yet known (-1)
+    premined: Premined
+    candidates: pd.DataFrame  # row, path, line, text: each distinct message's first and last few events
+    levels: pd.DataFrame  # pair, level, n: events per distinct message and level
+
+
 def mine_batches(
     batches: Iterable[EventBatch],
     miner: TemplateMiner,
@@ -50,36 +64,73 @@ def mine_batches(
     miner sees the same messages in the same order either way.
     """
     mined = MinedLogs()
-    pooled: list[pd.DataFrame] = []
-    pooled_events = 0
-    for batch in batches:
-        if batch.last:
-            mined.sources.append(batch.source)
-        if batch.events.empty:
-            continue
-        pooled.append(batch.events)
-        pooled_events += len(batch.events)
-        if pooled_events >= MINING_BATCH:
-            _mine(mined, miner, pooled, on_progress)
-            pooled, pooled_events = [], 0
-    if pooled:
-        _mine(mined, miner, pooled, on_progress)
+    for item in pooled_events(batches):
+        if isinstance(item, SourceStats):
+            mined.sources.append(item)
+        else:
+            take_chunk(mined, miner, premine_events(item), on_progress)
     return mined
 
 
-def _mine(mined: MinedLogs, miner: TemplateMiner, pooled: list[pd.DataFrame],
-          on_progress: Callable[[int], None] | None) -> None:
-    events = pooled[0] if len(pooled) == 1 else pd.concat(pooled, ignore_index=True)
-    ids = miner.add(events["message"], keys=events["service"])
-    order = np.arange(mined.events, mined.events + len(events), dtype=np.int64)  # input order across batches
-    mined.parts.append(_compact(events, ids))
-    _keep_examples(mined, events, ids, order)
-    mined.level_counts.append(
-        pd.DataFrame({"tid": ids, "level": events["level"].to_numpy()}).value_counts().rename("n").reset_index()
-    )
-    mined.events += len(events)
+def pooled_events(batches: Iterable[EventBatch]) -> Iterator[pd.DataFrame | SourceStats]:
+    """The batches' events pooled into frames of at least MINING_BATCH events (but the last), and each source's
+    statistics when its last batch has gone by."""
+    pooled: list[pd.DataFrame] = []
+    pooled_events = 0
+    for batch in batches:
+        if not batch.events.empty:
+            pooled.append(batch.events)
+            pooled_events += len(batch.events)
+        if batch.last:
+            yield batch.source
+        if pooled_events >= MINING_BATCH:
+            yield pooled[0] if len(pooled) == 1 else pd.concat(pooled, ignore_index=True)
+            pooled, pooled_events = [], 0
+    if pooled:
+        yield pooled[0] if len(pooled) == 1 else pd.concat(pooled, ignore_index=True)
+
+
+def premine_events(events: pd.DataFrame) -> MinedChunk:
+    """The pure half of mining a pool of events: mask and encode messages, compact the columns, pick candidates."""
+    events = events.reset_index(drop=True)
+    premined = premine(events["message"], keys=events["service"])
+    codes = premined.pair_codes
+    position = pd.DataFrame({"pair": codes, "row": np.arange(len(codes))}).groupby("pair", sort=False)["row"]
+    rows = np.union1d(position.head(EXAMPLES_PER_TEMPLATE).to_numpy(), position.tail(EXAMPLES_PER_TEMPLATE).to_numpy())
+    picked = events.iloc[rows]
+    candidates = pd.DataFrame({"row": rows, "path": picked["path"].to_numpy(), "line": picked["line"].to_numpy(),
+                               "text": picked["message"].to_numpy()})
+    levels = pd.DataFrame({"pair": codes, "level": events["level"].to_numpy()}).value_counts().rename("n").reset_index()
+    table = _compact(events, np.full(len(events), -1, dtype=np.int64))
+    return MinedChunk(table, premined, candidates, levels)
+
+
+def take_chunk(mined: MinedLogs, miner: TemplateMiner, chunk: MinedChunk,
+               on_progress: Callable[[int], None] | None = None) -> None:
+    """The stateful half: Drain assigns the chunk's distinct messages, in order, and the results are kept."""
+    ids = miner.assign(chunk.premined)
+    n = len(ids)
+    table = chunk.table
+    table["template_id"] = ids
+    mined.parts.append(table)
+    pair_ids = np.zeros(len(chunk.premined.masked), dtype=np.int64)
+    pair_ids[chunk.premined.pair_codes] = ids
+    # The first and last few events of each template are among the first and last few of its messages.
+    rows = chunk.candidates["row"].to_numpy()
+    examples = pd.DataFrame({"tid": ids[rows], "seq": mined.events + rows, "path": chunk.candidates["path"].to_numpy(),
+                             "line": chunk.candidates["line"].to_numpy(), "text": chunk.candidates["text"].to_numpy()})
+    by_tid = examples.groupby("tid", sort=False)
+    mined.first.append(by_tid.head(EXAMPLES_PER_TEMPLATE))
+    tail = by_tid.tail(EXAMPLES_PER_TEMPLATE)
+    if mined.last is not None:
+        tail = pd.concat([mined.last, tail]).groupby("tid", sort=False).tail(EXAMPLES_PER_TEMPLATE)
+    mined.last = tail
+    levels = chunk.levels
+    mined.level_counts.append(pd.DataFrame({"tid": pair_ids[levels["pair"].to_numpy()], "level": levels["level"].to_numpy(),
+                                            "n": levels["n"].to_numpy()}))
+    mined.events += n
     if on_progress is not None:
-        on_progress(len(events))
+        on_progress(n)
 
 
 def _compact(events: pd.DataFrame, ids: np.ndarray) -> pd.DataFrame:
@@ -117,24 +168,6 @@ def _utc_ns(times: pd.Series) -> pd.Series:
     return times if times.dtype == _UTC_NS else times.dt.as_unit("ns")
 
 
-def _keep_examples(mined: MinedLogs, events: pd.DataFrame, ids: np.ndarray, order: np.ndarray) -> None:
-    """The first and last few events of each template in this batch; only those rows' texts are copied."""
-    position = pd.DataFrame({"tid": ids, "row": np.arange(len(ids))}).groupby("tid", sort=False)
-    mined.first.append(_example_rows(events, ids, order, position.head(EXAMPLES_PER_TEMPLATE)["row"].to_numpy()))
-    tail = _example_rows(events, ids, order, position.tail(EXAMPLES_PER_TEMPLATE)["row"].to_numpy())
-    if mined.last is not None:
-        tail = pd.concat([mined.last, tail]).groupby("tid", sort=False).tail(EXAMPLES_PER_TEMPLATE)
-    mined.last = tail
-
-
-def _example_rows(events: pd.DataFrame, ids: np.ndarray, order: np.ndarray, rows: np.ndarray) -> pd.DataFrame:
-    picked = events.iloc[rows]
-    return pd.DataFrame(
-        {"tid": ids[rows], "seq": order[rows], "path": picked["path"].to_numpy(), "line": picked["line"].to_numpy(),
-         "text": picked["message"].to_numpy()}
-    )
-
-
 def finish_table(mined: MinedLogs, final_ids: Callable[[np.ndarray], np.ndarray]) -> pd.DataFrame:
     """The event table with final template ids; categorical columns unified across batches.
 
@@ -146,7 +179,7 @@ def finish_table(mined: MinedLogs, final_ids: Callable[[np.ndarray], np.ndarray]
     if not total:
         return empty_table()
     columns: dict[str, object] = {
-        name: pd.Series(union_categoricals([part[name] for part in parts], ignore_order=True)) for name in CATEGORICAL
+        name: pd.Series(union_categoricals([part[name] for part in parts], sort_categories=True)) for name in CATEGORICAL
     }
     # The time column is filled as int64 nanoseconds and becomes the zone-aware column without a copy.
     numeric = {

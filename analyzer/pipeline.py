@@ -9,12 +9,12 @@ from datetime import datetime, timezone
 from analyzer import __version__
 from analyzer.anomaly import detect_anomalies
 from analyzer.correlate import correlate
-from analyzer.event_table import MinedLogs, finish_table, mine_batches, template_catalog
+from analyzer.event_table import MinedLogs, finish_table, template_catalog
 from analyzer.findings import Findings
+from analyzer.parallel_mining import mine_logs
 from analyzer.stages import AnomalyOptions
 from analyzer.template_state import miner_for
 from analyzer.verdict import build_findings
-from parsers.ingest import read_logs
 from parsers.records import ParseOptions
 from parsers.timestamps import machine_zone
 
@@ -31,6 +31,7 @@ class AnalyzeOptions:
     incident_end: datetime | None = None
     max_commits: int = 5000
     state: str | None = None  # learned templates to start from (see `logrca templates --state`)
+    jobs: int | None = None  # worker processes for parsing; None: one per core
 
 
 Progress = Callable[[str, int], None]  # (stage, units done since last call)
@@ -46,11 +47,11 @@ def analyze(paths: Sequence[str], options: AnalyzeOptions | None = None, progres
     # outside the incident's window by definition, so --since/--until do not apply to it.
     baseline_parse = replace(options.parse, since=None, until=None)
     baseline_mined = (
-        mine_batches(read_logs(options.baseline, baseline_parse), miner, lambda n: report("baseline", n))
+        mine_logs(options.baseline, baseline_parse, miner, options.jobs, lambda n: report("baseline", n))
         if options.baseline
         else None
     )
-    mined = mine_batches(read_logs(paths, options.parse), miner, lambda n: report("parse", n))
+    mined = mine_logs(paths, options.parse, miner, options.jobs, lambda n: report("parse", n))
     templates = miner.finish()
     table = finish_table(mined, templates.final_ids)
     baseline_table = finish_table(baseline_mined, templates.final_ids) if baseline_mined else None

@@ -5,6 +5,7 @@ Pure functions over template texts; the miner calls them in `finish`.
 
 from __future__ import annotations
 
+import itertools
 import math
 import re
 
@@ -81,13 +82,28 @@ def merge_compatible(clusters: list[tuple[str, tuple[str, ...]]]) -> tuple[list[
     Given (source key, template tokens) per cluster, in order of first appearance, returns for each cluster the
     index of the cluster it was merged into (itself when none) and the merged templates by that index. Earlier
     clusters absorb later ones, so the result is deterministic.
-    """
 
-    into = list(range(len(clusters)))
+    Then families of templates that differ only where variables Drain could not generalise stand are folded
+    (`_merge_families`), and what is compatible with a folded family's template joins it.
+    """
+    into, merged = _fold_compatible([tokens for _key, tokens in clusters])
+    before = len(merged)
+    into, merged = _merge_families(into, merged)
+    if len(merged) == before:
+        return into, merged
+    reps = sorted(merged)
+    again, folded = _fold_compatible([merged[rep] for rep in reps])
+    rep_into = {rep: reps[again[k]] for k, rep in enumerate(reps)}
+    return [rep_into[target] for target in into], {reps[k]: folded[k] for k in folded}
+
+
+def _fold_compatible(shapes: list[tuple[str, ...]]) -> tuple[list[int], dict[int, tuple[str, ...]]]:
+    """merge_compatible's first step: each template joins the earliest compatible one, or stands alone."""
+    into = list(range(len(shapes)))
     merged: dict[int, tuple[str, ...]] = {}
     # length -> {(position, constant): [representative, ...]}: candidates are found by shared constants
     postings: dict[int, dict[tuple[int, str], list[int]]] = {}
-    for index, (_key, tokens) in enumerate(clusters):
+    for index, tokens in enumerate(shapes):
         needed = max(1, math.ceil(MIN_SHARED_CONSTANTS * len(tokens)))
         index_of_shape = postings.setdefault(len(tokens), {})
         lists = sorted(
@@ -109,7 +125,81 @@ def merge_compatible(clusters: list[tuple[str, tuple[str, ...]]]) -> tuple[list[
         into[index] = target
         merged[target] = tuple(a if a == b else WILDCARD for a, b in zip(merged[target], tokens))
         # Postings of the target's constants that became wildcards stay: _fits re-checks the merged template.
-    return into, merged
+    return _merge_families(into, merged)
+
+
+# A family: templates equal but for the same one or two positions, with at least this many different words at
+# each. Drain splits a message over unmasked variables in two ways: by similarity, k variables only while it has
+# fewer than k / (1 - similarity) tokens (three in four must agree), so under FAMILY_LENGTH tokens for two; and
+# by its prefix tree, which routes on the first ROUTING_TOKENS tokens (depth 4: the length, then two tokens)
+# whatever the length, so `alice : TTY=pts/0 ; PWD=/home/alice ; USER=root ; COMMAND=...` splits per user.
+FAMILY_MIN = 10
+FAMILY_MAX_POSITIONS = 2
+FAMILY_LENGTH = 8
+ROUTING_TOKENS = 2
+
+
+def _merge_families(
+    into: list[int], merged: dict[int, tuple[str, ...]]
+) -> tuple[list[int], dict[int, tuple[str, ...]]]:
+    """Fold families of short templates that differ only at the same one or two positions.
+
+    Two unmasked variables in a short message (`lease hana.kowalski locked fay.smith account mounted attached`)
+    keep Drain's similarity under its threshold, so each new pair of values opens a cluster of its own (hundreds
+    on a generated million-line log), and as the values are different words no constant-compatible merge applies.
+    When many templates agree on every other word, the positions where they differ hold variables. A few words
+    at a position (`Transitioned from NEW to INITED`, `data TLB error`) are kept apart: Loghub's ground truth
+    treats such states and kinds as different events, and so do people reading the report.
+    """
+    # A member agrees with FAMILY_MIN - 1 others everywhere but at the family's positions, so a template with more
+    # than FAMILY_MAX_POSITIONS positions whose (length, position, token) is rarer than that has no family: the
+    # cheap count that spares building keys for most templates of a large, varied log.
+    shared: dict[tuple[int, int, str], int] = {}
+    for tokens in merged.values():
+        for position, token in enumerate(tokens):
+            shared[(len(tokens), position, token)] = shared.get((len(tokens), position, token), 0) + 1
+    families: dict[tuple, list[int]] = {}
+    for rep in sorted(merged):
+        tokens = merged[rep]
+        constants = [i for i, t in enumerate(tokens) if t != WILDCARD and t not in PINNED_TOKENS]
+        if len(constants) < 2 + FAMILY_MAX_POSITIONS:  # too few words left to tell that two templates are one event
+            continue
+        rare = [i for i, t in enumerate(tokens) if shared[(len(tokens), i, t)] < FAMILY_MIN]
+        if len(rare) > FAMILY_MAX_POSITIONS:
+            continue
+        varying = constants if len(tokens) < FAMILY_LENGTH else [i for i in constants if i < ROUTING_TOKENS]
+        for width in range(1, FAMILY_MAX_POSITIONS + 1):
+            for positions in itertools.combinations(varying, width):
+                if not set(rare) <= set(positions):  # a rare token outside the positions: no family of this shape
+                    continue
+                key = (positions, tuple(WILDCARD if i in positions else t for i, t in enumerate(tokens)))
+                families.setdefault(key, []).append(rep)
+    families = {key: members for key, members in families.items() if len(members) >= FAMILY_MIN}
+    head = {rep: rep for rep in merged}
+
+    def root(rep: int) -> int:
+        while head[rep] != rep:
+            rep = head[rep]
+        return rep
+
+    # Narrow families first, then by first appearance, so that the result does not depend on dict order.
+    for (positions, _), members in sorted(families.items(), key=lambda item: (len(item[0][0]), item[1][0])):
+        if len(members) < FAMILY_MIN or any(len({merged[m][i] for m in members}) < FAMILY_MIN for i in positions):
+            continue
+        roots = sorted({root(m) for m in members})
+        for other in roots[1:]:
+            head[other] = roots[0]
+    roots = {rep: root(rep) for rep in merged}
+    folded: dict[int, tuple[str, ...]] = {}
+    for rep in sorted(merged):
+        target = roots[rep]
+        known = folded.get(target)
+        folded[target] = merged[rep] if known is None else _widen(known, merged[rep])
+    return [roots[target] for target in into], folded
+
+
+def _widen(template: tuple[str, ...], tokens: tuple[str, ...]) -> tuple[str, ...]:
+    return tuple(a if a == b else WILDCARD for a, b in zip(template, tokens))
 
 
 def _fits(template: tuple[str, ...], tokens: tuple[str, ...], needed: float) -> bool:

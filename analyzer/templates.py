@@ -21,7 +21,9 @@ from __future__ import annotations
 import hashlib
 import operator
 import os
+from collections import Counter
 from dataclasses import dataclass, field
+from itertools import chain
 
 import numpy as np
 import pandas as pd
@@ -39,6 +41,7 @@ from analyzer.template_postprocess import merge_compatible, merge_equal_template
 DRAIN_DEPTH = 4
 DRAIN_SIM_TH = 0.75
 DRAIN_MAX_CHILDREN = 100
+SMALL_LEAF = 8  # clusters in a leaf up to which Drain's own scoring is the faster search
 
 
 class _MaskAwareDrain(Drain):
@@ -68,15 +71,36 @@ class _MaskAwareDrain(Drain):
     # -- search and insert that stay fast when one leaf holds thousands of clusters ---------------------------
     # More than max_children distinct first tokens send messages to one `<*>` leaf; stock Drain then scores every
     # cluster of that leaf per message and rebuilds the leaf's id list per new cluster, which is quadratic (10,000
-    # distinct messages took minutes). A cluster can only reach the similarity threshold if it agrees with the
-    # message at some position, so an index (position, token) -> cluster ids per leaf finds the same best match;
-    # candidates are scored in leaf order, so ties resolve as stock Drain resolves them.
+    # distinct messages took minutes). An index (position, token) -> cluster ids per leaf answers instead: how
+    # many of a cluster's postings hold the message's (position, token) pairs is the number of positions where
+    # its template equals the message, which is the similarity itself, so no cluster is scored token by token.
 
     def tree_search(self, root_node, tokens, sim_th, include_params):
         leaf = self._leaf(root_node, tokens)
         if leaf is None or not tokens or include_params:
             return super().tree_search(root_node, tokens, sim_th, include_params)
-        return self.fast_match(self._candidates(leaf, tokens), tokens, sim_th, include_params)
+        if len(leaf.cluster_ids) <= SMALL_LEAF:  # scoring a few clusters costs less than gathering postings
+            return self.fast_match(leaf.cluster_ids, tokens, sim_th, include_params)
+        return self._best_match(self._index_of(leaf), tokens, sim_th)
+
+    def _best_match(self, index: "_LeafIndex", tokens: tuple[str, ...], sim_th: float) -> LogCluster | None:
+        """What stock `fast_match` picks among the leaf's clusters: the most similar, then the one with more
+        wildcards, then the first in leaf order; None below `sim_th` or when a status class disagrees."""
+        postings = index.by_token
+        agree = Counter(chain.from_iterable(postings.get(key, ()) for key in enumerate(tokens)))  # counted in C
+        length = len(tokens)
+        pinned = not PINNED_TOKENS.isdisjoint(tokens)
+        best, best_rank = None, None
+        for cid, equal in agree.items():
+            if equal / length < sim_th:  # the same float test as Drain's, so thresholds cut where they did
+                continue
+            template = self.id_to_cluster[cid].log_template_tokens
+            if (pinned or not PINNED_TOKENS.isdisjoint(template)) and not _pins_agree(template, tokens):
+                continue  # a 5xx never joins a 2xx, however alike the rest
+            rank = (equal, template.count(WILDCARD), -index.order[cid])
+            if best_rank is None or rank > best_rank:
+                best, best_rank = cid, rank
+        return None if best is None else self.id_to_cluster[best]
 
     def add_seq_to_prefix_tree(self, root_node, cluster):
         super_insert = not cluster.log_template_tokens
@@ -103,15 +127,6 @@ class _MaskAwareDrain(Drain):
             if before != after:
                 index.by_token.get((position, before), set()).discard(cluster.cluster_id)
                 index.by_token.setdefault((position, after), set()).add(cluster.cluster_id)
-
-    def _candidates(self, leaf, tokens) -> list[int]:
-        index = self._index_of(leaf)
-        found: set[int] = set()
-        for position, token in enumerate(tokens):
-            ids = index.by_token.get((position, token))
-            if ids:
-                found |= ids
-        return sorted(found, key=index.order.__getitem__)
 
     def _index_of(self, leaf) -> "_LeafIndex":
         index = self._indexes.get(id(leaf))
@@ -252,28 +267,16 @@ class TemplateMiner:
     def add(self, messages: pd.Series, keys: pd.Series | None = None) -> np.ndarray:
         """Provisional cluster id (int64) per message, in order. `keys` (same length) names the source/service of
         each message if per-source miners help accuracy. Memoised: each distinct masked message fed to Drain once."""
-        if len(messages) == 0:
-            return np.zeros(0, dtype=np.int64)
-        # Everything per line stays in Arrow/numpy; Python sees only distinct (key, masked message) pairs.
-        raw_codes, raw_uniques = _encode(messages)
-        masked_codes, masked_uniques = _encode(mask_array(event_text(raw_uniques)))
-        line_masked = masked_codes[raw_codes]
-        if keys is None:
-            key_codes, key_names = np.zeros(len(messages), dtype=np.int64), [""]
-        else:
-            key_codes, key_uniques = _encode(keys)
-            key_names = key_uniques.to_pylist()
-        n_masked = len(masked_uniques)
-        pair_codes, pair_uniques = pd.factorize(key_codes * n_masked + line_masked, use_na_sentinel=False)
-        # Distinct pairs in order of first appearance: the order Drain would have seen them line by line.
-        masked_texts = masked_uniques.to_pylist()
-        pairs = pair_uniques.tolist()
+        return self.assign(premine(messages, keys))
+
+    def assign(self, premined: "Premined") -> np.ndarray:
+        """Provisional cluster id per message of a premined batch: Drain sees each new distinct pair once."""
         pair_ids = np.fromiter(
-            (self._assign(key_names[pair // n_masked], masked_texts[pair % n_masked]) for pair in pairs),
+            (self._assign(key, masked) for key, masked in zip(premined.keys, premined.masked)),
             dtype=np.int64,
-            count=len(pairs),
+            count=len(premined.masked),
         )
-        provisional = pair_ids[pair_codes]
+        provisional = pair_ids[premined.pair_codes]
         counts = np.bincount(provisional, minlength=len(self._clusters))
         for pid in np.flatnonzero(counts).tolist():
             self._clusters[pid].count += int(counts[pid])
@@ -347,6 +350,41 @@ class TemplateMiner:
         return cls(state)
 
 
+@dataclass
+class Premined:
+    """A batch of messages reduced to what Drain needs: each message's (key, masked text) pair as a code, and the
+    distinct pairs in order of first appearance. Computing it needs no miner state, so worker processes do it."""
+
+    pair_codes: np.ndarray  # int64 per message: index into keys/masked
+    keys: list[str]
+    masked: list[str]
+
+
+def premine(messages: pd.Series, keys: pd.Series | None = None) -> Premined:
+    """Mask `messages` and encode them as distinct (key, masked message) pairs (the pure half of mining)."""
+    if len(messages) == 0:
+        return Premined(np.zeros(0, dtype=np.int64), [], [])
+    # Everything per line stays in Arrow/numpy; Python sees only distinct (key, masked message) pairs.
+    raw_codes, raw_uniques = _encode(messages)
+    masked_codes, masked_uniques = _encode(mask_array(event_text(raw_uniques)))
+    line_masked = masked_codes[raw_codes]
+    if keys is None:
+        key_codes, key_names = np.zeros(len(messages), dtype=np.int64), [""]
+    else:
+        key_codes, key_uniques = _encode(keys)
+        key_names = key_uniques.to_pylist()
+    n_masked = len(masked_uniques)
+    pair_codes, pair_uniques = pd.factorize(key_codes * n_masked + line_masked, use_na_sentinel=False)
+    # Distinct pairs in order of first appearance: the order Drain would have seen them line by line.
+    masked_texts = masked_uniques.to_pylist()
+    pairs = pair_uniques.tolist()
+    return Premined(
+        pair_codes=np.asarray(pair_codes, dtype=np.int64),
+        keys=[key_names[pair // n_masked] for pair in pairs],
+        masked=[masked_texts[pair % n_masked] for pair in pairs],
+    )
+
+
 def memo_key_of(key: str, masked: str) -> int:
     """A stable 64-bit digest of (source key, masked message): the same in every process, unlike hash()."""
     digest = hashlib.blake2b(key.encode("utf-8", "surrogatepass") + b"\0" + masked.encode("utf-8", "surrogatepass"),
@@ -400,4 +438,4 @@ def _common_suffix(a: str, b: str) -> str:
     return a[len(a) - n :] if n else ""
 
 
-__all__ = ["TemplateMiner", "TemplateSet", "mining_text"]
+__all__ = ["Premined", "TemplateMiner", "TemplateSet", "mining_text", "premine"]

@@ -199,17 +199,21 @@ _CORRUPT = (EOFError, OSError, zlib.error, lzma.LZMAError)
 class LineReader:
     """Decoded lines of one source in blocks, counting what could not be decoded or read."""
 
-    def __init__(self, source: Source, stats: SourceStats):
+    def __init__(self, source: Source, stats: SourceStats, start: int = 0, end: int | None = None):
+        """`start`/`end` (line starts of a plain file) read only that byte range: one part of a split file."""
         self.source = source
         self.stats = stats
         self.compression: str | None = None
         self._stream: BinaryIO | None = None
         self._head = b""
+        self._left = None if end is None else end - start  # bytes of the range not read yet
         self.binary = False
         self.error: str | None = None
         try:
             self._stream, self.compression = _open(source)
-            self._head = self._stream.read(8192)
+            if start:
+                self._stream.seek(start)
+            self._head = self._read(8192)
         except _CORRUPT as exc:
             self.error = f"could not be read ({exc.__class__.__name__}: {exc})"
             self._head = b""
@@ -239,6 +243,13 @@ class LineReader:
         self._head = b""
         self.stats.lines += skipped
         return skipped
+
+    def _read(self, size: int) -> bytes:
+        if self._left is None:
+            return self._stream.read(size)
+        data = self._stream.read(min(size, self._left)) if self._left > 0 else b""
+        self._left -= len(data)
+        return data
 
     def close(self) -> None:
         if self._stream is not None and self.source.path != STDIN:
@@ -271,7 +282,7 @@ class LineReader:
         exhausted = False
         while not exhausted:
             try:
-                data = self._stream.read(_BLOCK) if self._stream is not None else b""
+                data = self._read(_BLOCK) if self._stream is not None else b""
             except _CORRUPT as exc:
                 self.stats.warnings.append(
                     f"the file is damaged after {self.stats.lines} lines ({exc.__class__.__name__}); "

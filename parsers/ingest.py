@@ -20,21 +20,17 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 import pandas as pd
-import pyarrow as pa
 
 from parsers.config import load_custom_formats
 from parsers.discovery import STDIN, LineReader, Source, bisect_offset, discover
 from parsers.errors import UserError
-from parsers.formats import FormatPlan, LineFormat, empty_fields, named_formats, plan_formats, unwrap
+from parsers.chunks import parse_chunk
+from parsers.formats import FormatPlan, LineFormat, empty_fields, named_formats, plan_formats
 from parsers.formats.levels import infer_levels
-from parsers.vector_re import to_str_series
-from parsers.multiline import continuation_mask, fold
+from parsers.parts import Part, ReadSettings, SourceStitcher, Task, plan_tasks
 from parsers.records import EVENT_COLUMNS, EventBatch, ParseOptions, SourceStats
 from parsers.services import service_for_path
-from parsers.timestamps import YEARLESS_SPECS, TimeContext, machine_zone, parse_mixed_times
-
-_UNKNOWN = "unknown"
-
+from parsers.timestamps import YEARLESS_SPECS, TimeContext, machine_zone
 
 def format_names() -> list[str]:
     """Names accepted by --format (custom formats from the config in the working directory included)."""
@@ -47,17 +43,42 @@ def format_names() -> list[str]:
 
 def read_logs(paths: Sequence[str], options: ParseOptions) -> Iterator[EventBatch]:
     """Events of every log under `paths`, source by source, at most `options.batch_lines` per batch."""
-    custom = load_custom_formats(options.config_path)
-    forced = _forced_format(options.format, custom)
-    zone = _zone(options.tz)
+    settings = read_settings(options)
+    stitcher = SourceStitcher()
     readable = 0
-    plans: dict[str, FormatPlan] = {}  # last plan per directory, offered to the next file there
-    for source in discover(paths):
-        for batch in _read_source(source, options, zone, forced, custom, plans):
-            readable += batch.last and batch.source.format not in ("binary", "unreadable")
-            yield batch
+    for task in plan_tasks(discover(paths), settings):
+        for part, batch in read_task(task, settings):
+            if not batch.last:
+                yield batch
+                continue
+            stats = stitcher.stitch(part, batch.source)
+            if stats is None:  # the end of a part, not of its file
+                if not batch.events.empty:
+                    yield EventBatch(batch.source, batch.events, last=False)
+                continue
+            readable += stats.format not in ("binary", "unreadable")
+            yield EventBatch(stats, batch.events, last=True)
     if not readable:
-        raise UserError("No readable log was found (only binary or unreadable files); point logrca at text logs.")
+        raise_nothing_readable()
+
+
+def raise_nothing_readable() -> None:
+    raise UserError("No readable log was found (only binary or unreadable files); point logrca at text logs.")
+
+
+def read_settings(options: ParseOptions) -> ReadSettings:
+    """The options resolved once per run: custom formats loaded, a forced format and the zone checked."""
+    custom = load_custom_formats(options.config_path)
+    return ReadSettings(options, _zone(options.tz), _forced_format(options.format, custom), custom)
+
+
+def read_task(task: Task, settings: ReadSettings) -> Iterator[tuple[Part, EventBatch]]:
+    """The batches of each part of a task, in order; each part ends with a batch with last=True that carries
+    that part's statistics (a file's parts are put together by SourceStitcher)."""
+    plans: dict[str, FormatPlan] = {}  # last plan per directory, offered to the next file there
+    for part in task.parts:
+        for batch in _read_part(part, settings, plans):
+            yield part, batch
 
 
 def _forced_format(name: str | None, custom) -> LineFormat | None:
@@ -88,10 +109,10 @@ class _Carry:
     last_time: pd.Timestamp | None = None
 
 
-def _read_source(source: Source, options: ParseOptions, zone: str, forced, custom,
-                 plans: dict[str, FormatPlan]) -> Iterator[EventBatch]:
+def _read_part(part: Part, settings: ReadSettings, plans: dict[str, FormatPlan]) -> Iterator[EventBatch]:
+    source = part.source
     stats = SourceStats(path=source.path, service=_service(source))
-    reader = LineReader(source, stats)
+    reader = LineReader(source, stats, part.start, part.end)
     if reader.error or reader.binary:
         stats.format = "unreadable" if reader.error else "binary"
         reason = f"file {reader.error}" if reader.error else "binary file, not a text log"
@@ -100,9 +121,9 @@ def _read_source(source: Source, options: ParseOptions, zone: str, forced, custo
         reader.close()
         yield EventBatch(stats, _empty_events(), last=True)
         return
-    ctx = TimeContext(tz=zone, start_year=options.year, mtime=source.mtime)
+    ctx = TimeContext(tz=settings.zone, start_year=settings.options.year, mtime=source.mtime)
     try:
-        yield from _batches(reader, stats, ctx, options, forced, custom, plans)
+        yield from _batches(reader, stats, ctx, settings, plans, part)
     finally:
         reader.close()
 
@@ -135,12 +156,12 @@ def _skip_before_since(reader: LineReader, first_block: list[str], plan: FormatP
     if os.path.getsize(reader.source.path) < _BISECT_FROM:
         return None
     since = _utc(options.since)
-    times = _parse_chunk(first_block[:1000], 1, plan, TimeContext(tz=ctx.tz), hold_last=False)[0]["time"].dropna()
+    times = parse_chunk(first_block[:1000], 1, plan, TimeContext(tz=ctx.tz), hold_last=False)[0]["time"].dropna()
     if times.empty or not times.is_monotonic_increasing or times.iloc[-1] >= since:
         return None
 
     def time_of(lines: list[str]):
-        found = _parse_chunk(lines, 1, plan, TimeContext(tz=ctx.tz), hold_last=False)[0]["time"].dropna()
+        found = parse_chunk(lines, 1, plan, TimeContext(tz=ctx.tz), hold_last=False)[0]["time"].dropna()
         return found.iloc[0] if len(found) else None
 
     offset = bisect_offset(reader.source.path, since, time_of, _BISECT_RESOLUTION)
@@ -168,18 +189,21 @@ def _slices(events: pd.DataFrame, size: int) -> Iterator[pd.DataFrame]:
         yield events.iloc[start:start + size]
 
 
-def _batches(reader, stats, ctx, options, forced, custom, plans) -> Iterator[EventBatch]:
+def _batches(reader, stats, ctx, settings: ReadSettings, plans, part: Part) -> Iterator[EventBatch]:
+    options = settings.options
     size = max(1, options.batch_lines)
     blocks = reader.blocks()
     first_block = next(blocks, [])
-    directory = os.path.dirname(reader.source.path)
-    plan = plan_formats(first_block, forced, custom, previous=plans.get(directory))
-    plans[directory] = plan
+    plan = part.plan
+    if plan is None:
+        directory = os.path.dirname(reader.source.path)
+        plan = plan_formats(first_block, settings.forced, settings.custom, previous=plans.get(directory))
+        plans[directory] = plan
     stats.format = plan.dominant
     if plan.envelope:
         stats.warnings.append(f"lines were unwrapped from their {plan.envelope} envelope")
-    next_line = 1
-    skipped = _skip_before_since(reader, first_block, plan, ctx, options)
+    next_line = part.first_line
+    skipped = _skip_before_since(reader, first_block, plan, ctx, options) if part.start == 0 else None
     if skipped is not None:
         blocks = reader.blocks()
         first_block = next(blocks, [])
@@ -191,7 +215,7 @@ def _batches(reader, stats, ctx, options, forced, custom, plans) -> Iterator[Eve
         lines = carry.lines + new_lines
         first = carry.first_line if carry.lines else next_line
         next_line += len(new_lines)
-        events, held = _parse_chunk(lines, first, plan, ctx, hold_last=not is_last and len(carry.lines) < size)
+        events, held = parse_chunk(lines, first, plan, ctx, hold_last=not is_last and len(carry.lines) < size)
         carry = _Carry(lines[len(lines) - held:] if held else [], first + len(lines) - held, carry.last_time)
         formats_read.update(events.groupby("format", sort=False)["lines"].sum().to_dict())
         events = _finish(events, reader.source, stats, carry, options)
@@ -200,52 +224,8 @@ def _batches(reader, stats, ctx, options, forced, custom, plans) -> Iterator[Eve
                 yield EventBatch(stats, pending, last=False)
             pending = piece
     stats.timezone_assumed = ctx.zone_assumed
-    if len(formats_read) > 1:
-        formats_read.pop(_UNKNOWN, None)  # lines no format read do not make the file's format "unknown"
-    if formats_read:
-        stats.format = formats_read.most_common(1)[0][0]
-        if len(formats_read) > 1:
-            shares = ", ".join(f"{name} {lines}" for name, lines in formats_read.most_common())
-            stats.warnings.append(f"the file mixes formats (lines read as: {shares})")
+    stats.formats_read = dict(formats_read)
     yield EventBatch(stats, pending if pending is not None else _empty_events(), last=True)
-
-
-def _parse_chunk(lines: list[str], first_line: int, plan: FormatPlan, ctx: TimeContext, hold_last: bool):
-    """Events of a chunk, and how many trailing lines (the last event's) were held back for the next chunk."""
-    raw = to_str_series(pa.array(lines, type=pa.large_string()), pd.RangeIndex(len(lines)))
-    if plan.envelope:
-        text, envelope_times, spans = unwrap(raw, plan.envelope)
-    else:
-        text, envelope_times, spans = raw, None, pd.Series(1, index=raw.index, dtype="int64")
-    pieces, remaining = [], text
-    for fmt in plan.formats:
-        if remaining.empty:
-            break
-        read = fmt.parse(remaining, ctx)
-        if len(read):
-            read["format"] = fmt.name
-            pieces.append(read)
-            remaining = remaining.drop(read.index)
-    unread = empty_fields(remaining.index)
-    unread["message"] = remaining.str.rstrip()
-    unread["format"] = _UNKNOWN
-    pieces.append(unread)
-    events = pd.concat([p for p in pieces if len(p)] or [unread]).reindex(text.index)
-    events["parsed"] = events["format"] != _UNKNOWN
-    if envelope_times is not None:
-        events["time"] = events["time"].fillna(parse_mixed_times(envelope_times, ctx))
-    is_cont = continuation_mask(text, events["parsed"], plan.fold_unparsed)
-    held = 0
-    if hold_last:
-        starts = (~is_cont).to_numpy().nonzero()[0]
-        last_start = int(starts[-1]) if len(starts) else 0
-        if last_start > 0:
-            held = len(lines) - int(text.index[last_start])
-            keep = slice(0, last_start)
-            text, spans, events, is_cont = text.iloc[keep], spans.iloc[keep], events.iloc[keep], is_cont.iloc[keep]
-    events = fold(events, text, spans, is_cont)
-    events["line"] = first_line + events.index.to_numpy()
-    return events.reset_index(drop=True), held
 
 
 def _finish(events: pd.DataFrame, source: Source, stats: SourceStats, carry: _Carry,

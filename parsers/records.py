@@ -40,6 +40,7 @@ class ParseOptions:
     format: str | None = None  # force one format for every file
     config_path: str | None = None  # logrca.toml / pyproject.toml with custom formats
     batch_lines: int = 200_000  # events per yielded batch; bounds memory
+    part_bytes: int = 16 << 20  # a large plain file is read in parts of about this size (by worker processes)
 
 
 @dataclass
@@ -59,6 +60,7 @@ class SourceStats:
     timezone_assumed: str | None = None  # set when timestamps carried no zone and this one was assumed
     skipped_reasons: dict[str, int] = field(default_factory=dict)  # reason -> lines
     warnings: list[str] = field(default_factory=list)
+    formats_read: dict[str, int] = field(default_factory=dict)  # format name -> lines it read (internal)
 
 
 @dataclass

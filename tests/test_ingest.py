@@ -266,8 +266,8 @@ def test_since_on_a_sorted_file_bisects_and_gives_the_same_events(tmp_path, monk
     monkeypatch.setattr(ingest, "_BISECT_FROM", 0)
     monkeypatch.setattr(ingest, "_BISECT_RESOLUTION", 4096)
     calls = []
-    real = ingest._parse_chunk
-    monkeypatch.setattr(ingest, "_parse_chunk", lambda lines, *a, **k: calls.append(len(lines)) or real(lines, *a, **k))
+    real = ingest.parse_chunk
+    monkeypatch.setattr(ingest, "parse_chunk", lambda lines, *a, **k: calls.append(len(lines)) or real(lines, *a, **k))
     bisected, stats = read_one(path, since=since)
     assert sum(calls) < 0.5 * whole_stats.lines  # most lines before --since were never parsed
     assert bisected["line"].tolist() == whole["line"].tolist()

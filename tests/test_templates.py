@@ -219,3 +219,22 @@ def test_indexed_leaf_search_assigns_exactly_as_stock_drain_does():
     want = [stock.add_tokens(tuple(m.split()))[0].cluster_id for m in messages]
     assert got == want
     assert [c.log_template_tokens for c in indexed.clusters] == [c.log_template_tokens for c in stock.clusters]
+
+
+def test_indexed_search_breaks_ties_and_keeps_status_classes_apart_as_stock_drain_does():
+    # One crowded leaf (same length, same first two tokens) of near-threshold look-alikes: many clusters tie on
+    # similarity, some only on wildcard count, and a status class sits among them.
+    rng = random.Random(11)
+    vocabulary = ["a", "b", "c", templates_module.WILDCARD]
+    messages = [
+        " ".join(["job", "run", *(rng.choice(vocabulary) for _ in range(length)), rng.choice(["2xx", "5xx", "ok"])])
+        for length in [5, 7] * 1500  # 8 and 10 tokens: 0.75 falls on a count for one and between counts for the other
+    ]
+    kwargs = dict(depth=templates_module.DRAIN_DEPTH, sim_th=templates_module.DRAIN_SIM_TH,
+                  max_children=templates_module.DRAIN_MAX_CHILDREN, param_str=templates_module.WILDCARD)
+    indexed, stock = templates_module._MaskAwareDrain(**kwargs), _StockSearchDrain(**kwargs)
+    got = [indexed.add_tokens(tuple(m.split()))[0].cluster_id for m in messages]
+    want = [stock.add_tokens(tuple(m.split()))[0].cluster_id for m in messages]
+    assert len(indexed.clusters) > 3 * templates_module.SMALL_LEAF  # the leaf is searched through its index
+    assert got == want
+    assert [c.log_template_tokens for c in indexed.clusters] == [c.log_template_tokens for c in stock.clusters]

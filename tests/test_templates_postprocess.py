@@ -59,3 +59,45 @@ def test_a_head_with_digits_keeps_only_its_opening_bracket():
     provisional = miner.add(pd.Series(threads, dtype="str"))
     templates = miner.finish()
     assert templates.texts[templates.final_ids(provisional)[0]] == "[<*>] request done"
+
+
+PEOPLE = [f"{first}.{last}" for first in ("ana", "bo", "chen", "dev", "eli", "fay", "gus", "hana")
+          for last in ("smith", "ng", "kowalski", "okafor", "silva", "berg")]
+
+
+def mined_texts(messages):
+    miner = TemplateMiner()
+    provisional = miner.add(pd.Series(messages, dtype="str"))
+    templates = miner.finish()
+    return [templates.texts[i] for i in templates.final_ids(provisional)]
+
+
+def test_two_unmasked_values_in_a_short_message_are_one_event_not_one_per_pair():
+    # 5 of 7 tokens agree: under Drain's threshold, so each new pair of names opens a cluster of its own; no name
+    # comes twice, so no partly generalised template bridges two clusters either.
+    messages = [f"lease {a} locked {b} account mounted attached" for a, b in zip(PEOPLE[0::2], PEOPLE[1::2])]
+    assert set(mined_texts(messages)) == {"lease <*> locked <*> account mounted attached"}
+
+
+def test_a_value_in_the_first_tokens_does_not_split_a_long_event_per_value():
+    # Drain's prefix tree routes on the first tokens, so a sudo line splits per user whatever its length.
+    messages = [f"{who} : TTY=pts/{n % 4} ; PWD=/home/{who} ; USER=root ; COMMAND=/usr/bin/systemctl restart app"
+                for n, who in enumerate(PEOPLE * 2)]
+    assert set(mined_texts(messages)) == {"<*> : TTY=<*> ; PWD=<*> ; USER=root ; COMMAND=<*> restart app"}
+
+
+def test_a_few_states_or_kinds_at_a_position_stay_different_events():
+    states = ["NEW", "INITED", "SETUP", "RUNNING", "COMMITTING", "SUCCEEDED", "FAILED", "KILLED", "ERROR"]
+    messages = [f"job_{n} Transitioned from {a} to {b}" for n, (a, b) in enumerate(zip(states, states[1:]))] * 3
+    assert len(set(mined_texts(messages))) == len(states) - 1
+
+
+def test_a_family_needs_ten_different_words_at_each_of_its_positions():
+    def family(words):
+        return [("", ("open", w, "on", "disk", "now")) for w in words]
+
+    nine = ["red", "green", "blue", "cyan", "pink", "gold", "gray", "teal", "plum"]
+    into, _ = merge_compatible(family(nine))
+    assert into == list(range(9))
+    into, merged = merge_compatible(family([*nine, "tenth"]))
+    assert into == [0] * 10 and merged == {0: ("open", W, "on", "disk", "now")}

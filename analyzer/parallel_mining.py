@@ -1,0 +1,134 @@
+"""Reading and mining logs over several cores: worker processes parse and mask, this process runs Drain.
+
+    mine_logs(paths, parse_options, miner, jobs=None, on_progress=None) -> MinedLogs
+
+The input is cut into tasks by parsers.parts (files, and byte ranges of large files, cut where an event opens).
+Each task is read and premined (messages masked and reduced to distinct ones, columns compacted) by a worker;
+the results come back in task order and Drain, which is stateful, sees the distinct messages in the same order
+as a single process would. The cut does not depend on the number of processes, so one process and many give
+identical findings.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+from collections import deque
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+
+from analyzer.event_table import MinedChunk, MinedLogs, pooled_events, premine_events, take_chunk
+from analyzer.templates import TemplateMiner
+from parsers.discovery import discover
+from parsers.ingest import raise_nothing_readable, read_settings, read_task
+from parsers.parts import Part, ReadSettings, SourceStitcher, Task, plan_tasks
+from parsers.records import EventBatch, ParseOptions, SourceStats
+
+# Below this much input, starting worker processes (about a second: each imports pandas and pyarrow) costs more
+# than it saves.
+PARALLEL_FROM_BYTES = 48 << 20
+
+
+@dataclass
+class TaskResult:
+    chunks: list[MinedChunk] = field(default_factory=list)
+    parts: list[tuple[Part, SourceStats]] = field(default_factory=list)  # each part's statistics, in order
+
+
+def available_cores() -> int:
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # not Linux
+        return max(1, os.cpu_count() or 1)
+
+
+def mine_logs(
+    paths: Sequence[str],
+    parse_options: ParseOptions,
+    miner: TemplateMiner,
+    jobs: int | None = None,
+    on_progress: Callable[[int], None] | None = None,
+    parallel_from_bytes: int | None = None,
+) -> MinedLogs:
+    """Parse and mine every log under `paths` with up to `jobs` worker processes (default: one per core; one
+    process when the input is smaller than `parallel_from_bytes`, default PARALLEL_FROM_BYTES)."""
+    settings = read_settings(parse_options)
+    tasks = plan_tasks(discover(paths), settings)
+    workers = min(jobs or available_cores(), len(tasks))
+    threshold = PARALLEL_FROM_BYTES if parallel_from_bytes is None else parallel_from_bytes
+    if sum(_task_bytes(task) for task in tasks) < threshold:
+        workers = 1
+    mined = MinedLogs()
+    stitcher = SourceStitcher()
+    for result in _results(tasks, settings, workers):
+        for chunk in result.chunks:
+            take_chunk(mined, miner, chunk, on_progress)
+        for part, stats in result.parts:
+            whole = stitcher.stitch(part, stats)
+            if whole is not None:
+                mined.sources.append(whole)
+    if not any(s.format not in ("binary", "unreadable") for s in mined.sources):
+        raise_nothing_readable()
+    return mined
+
+
+def premine_task(task: Task, settings: ReadSettings) -> TaskResult:
+    """Read one task and premine its events (what a worker process does)."""
+    result = TaskResult()
+    ends: deque[Part] = deque()
+
+    def batches() -> Iterator[EventBatch]:
+        for part, batch in read_task(task, settings):
+            if batch.last:
+                ends.append(part)
+            yield batch
+
+    for item in pooled_events(batches()):
+        if isinstance(item, SourceStats):
+            result.parts.append((ends.popleft(), item))
+        else:
+            result.chunks.append(premine_events(item))
+    return result
+
+
+def _results(tasks: list[Task], settings: ReadSettings, workers: int) -> Iterator[TaskResult]:
+    """Each task's result, in task order. At most two tasks per worker are in flight, so results waiting for
+    the miner never pile up in memory."""
+    if workers <= 1:
+        for task in tasks:
+            yield premine_task(task, settings)
+        return
+    with _context().Pool(workers) as pool:
+        queued = iter(tasks)
+        in_flight: deque = deque()
+        for task in queued:
+            in_flight.append(pool.apply_async(premine_task, (task, settings)))
+            if len(in_flight) >= 2 * workers:
+                break
+        while in_flight:
+            result = in_flight.popleft().get()
+            following = next(queued, None)
+            if following is not None:
+                in_flight.append(pool.apply_async(premine_task, (following, settings)))
+            yield result
+
+
+def _context():
+    """fork where there is one: a worker starts in milliseconds instead of re-importing pandas and pyarrow, and
+    the caller's script is not re-run (spawn re-imports `__main__`, which breaks a script without a main guard).
+    Arrow resets its thread pools in a forked child."""
+    methods = multiprocessing.get_all_start_methods()
+    return multiprocessing.get_context("fork" if "fork" in methods else "spawn")
+
+
+def _task_bytes(task: Task) -> int:
+    total = 0
+    for part in task.parts:
+        if part.end is not None:
+            total += part.end - part.start
+            continue
+        try:
+            total += os.path.getsize(part.source.path) - part.start
+        except OSError:
+            pass
+    return total

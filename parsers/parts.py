@@ -1,0 +1,227 @@
+"""Cutting the input into parts that can be read independently (by worker processes), and putting the parts'
+statistics back together per file.
+
+A part is a whole file, or a byte range of a large plain file that starts at a line which opens an event and
+carries a time: no event spans two parts, and no line at a part's start needs a time from the part before it.
+Parts are grouped into tasks (a few megabytes of work each). How the input is cut depends only on the input,
+never on the number of processes, so every run of the same input reads the same parts in the same order.
+"""
+
+from __future__ import annotations
+
+import os
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+
+from parsers.chunks import UNKNOWN, event_starts
+from parsers.discovery import STDIN, LineReader, Source
+from parsers.formats import FormatPlan, LineFormat, plan_formats
+from parsers.records import ParseOptions, SourceStats
+from parsers.timestamps import TimeContext
+
+TASK_FILES = 64  # small files read by one task (a directory of ten thousand three-line files is not rare)
+_WINDOWS = (1 << 14, 1 << 18)  # bytes searched after a cut point for a line that opens an event
+
+
+@dataclass(frozen=True)
+class ReadSettings:
+    """What every part of a run is read with, resolved once from the options (and sent to worker processes)."""
+
+    options: ParseOptions
+    zone: str
+    forced: LineFormat | None = None
+    custom: tuple = ()
+
+
+@dataclass(frozen=True)
+class Part:
+    """A file, or the byte range [start, end) of one; `plan` is given when the file's head chose it."""
+
+    source: Source
+    start: int = 0
+    end: int | None = None
+    first_line: int = 1
+    plan: FormatPlan | None = None
+    final: bool = True  # the file's last part
+
+
+@dataclass(frozen=True)
+class Task:
+    parts: tuple[Part, ...]
+
+
+def plan_tasks(sources: Sequence[Source], settings: ReadSettings) -> list[Task]:
+    """The sources as tasks in input order: large plain files cut into parts of about ParseOptions.part_bytes
+    (about a second of parsing each, so that the cores share the work out evenly), small files grouped."""
+    part_bytes = max(1, settings.options.part_bytes)
+    tasks: list[Task] = []
+    group: list[Part] = []
+    group_bytes = 0
+    for source in sources:
+        parts = _split(source, settings, part_bytes)
+        if len(parts) > 1:
+            if group:
+                tasks.append(Task(tuple(group)))
+                group, group_bytes = [], 0
+            tasks.extend(Task((part,)) for part in parts)
+            continue
+        group.append(parts[0])
+        group_bytes += _size(source)
+        if group_bytes >= part_bytes or len(group) >= TASK_FILES:
+            tasks.append(Task(tuple(group)))
+            group, group_bytes = [], 0
+    if group:
+        tasks.append(Task(tuple(group)))
+    return tasks
+
+
+def _size(source: Source) -> int:
+    try:
+        return 0 if source.path == STDIN else os.path.getsize(source.path)
+    except OSError:
+        return 0
+
+
+def _split(source: Source, settings: ReadSettings, part_bytes: int) -> list[Part]:
+    size = _size(source)
+    if size < 2 * part_bytes or settings.options.since is not None:
+        return [Part(source)]  # (with --since, the reader bisects a sorted file instead)
+    if settings.options.year is not None:
+        return [Part(source)]  # --year is the year of a file's first line: only a reader from the start knows it
+    plan = _splittable_plan(source, settings)
+    if plan is None:
+        return [Part(source)]
+    cuts = _cuts(source.path, size, plan, TimeContext(tz=settings.zone), part_bytes)
+    if not cuts:
+        return [Part(source)]
+    bounds = [(0, 1), *cuts]
+    parts = []
+    for i, (start, first_line) in enumerate(bounds):
+        end = bounds[i + 1][0] if i + 1 < len(bounds) else None
+        parts.append(Part(source, start, end, first_line, plan, final=end is None))
+    return parts
+
+
+def _splittable_plan(source: Source, settings: ReadSettings) -> FormatPlan | None:
+    """The file's plan when it can be cut: plain text read by a header format. Compressed streams cannot be
+    entered in the middle, and envelopes join partial lines across line ends. (Year-less times are no obstacle:
+    each part takes the year from the file's modification time as the first part does, which agrees with the
+    roll-overs counted from the start for any file that spans less than a year.)"""
+    reader = LineReader(source, SourceStats(path=source.path))
+    try:
+        if reader.error or reader.binary or not reader.seekable:
+            return None
+        head = next(reader.blocks(), [])
+    finally:
+        reader.close()
+    plan = plan_formats(head, settings.forced, settings.custom)
+    if plan.envelope or not plan.formats or plan.dominant == UNKNOWN:
+        return None
+    return plan
+
+
+def _cuts(path: str, size: int, plan: FormatPlan, ctx: TimeContext, part_bytes: int) -> list[tuple[int, int]]:
+    """(offset, line number) of each cut: the first event-opening line at or after every `part_bytes`."""
+    cuts: list[tuple[int, int]] = []
+    newlines = 0  # newlines in [0, counted)
+    counted = 0
+    with open(path, "rb") as fh:
+        target = part_bytes
+        while target <= size - part_bytes // 2:
+            newlines += _count_newlines(fh, counted, target)
+            counted = target
+            for size in _WINDOWS:  # most lines open an event: a small window nearly always holds one
+                fh.seek(target)
+                window = fh.read(min(size, part_bytes))
+                found = _first_start(window, plan, ctx)
+                if found is not None or size >= part_bytes:
+                    break
+            if found is not None and (not cuts or target + found > cuts[-1][0]):
+                cuts.append((target + found, newlines + window.count(b"\n", 0, found) + 1))
+            target += part_bytes
+    return cuts
+
+
+def _count_newlines(fh, start: int, end: int) -> int:
+    fh.seek(start)
+    count = 0
+    while start < end:
+        data = fh.read(min(4 << 20, end - start))
+        if not data:
+            break
+        count += data.count(b"\n")
+        start += len(data)
+    return count
+
+
+def _first_start(window: bytes, plan: FormatPlan, ctx: TimeContext) -> int | None:
+    """Offset in `window` of the first whole line that opens an event with a time, if any."""
+    first = window.find(b"\n") + 1
+    last = window.rfind(b"\n")
+    if first <= 0 or last < first:
+        return None
+    raw = window[first:last].split(b"\n")
+    lines = [line.decode("utf-8", errors="replace").rstrip("\r") for line in raw]
+    starts = event_starts(lines, plan, ctx).nonzero()[0]
+    if not len(starts):
+        return None
+    return first + sum(len(line) + 1 for line in raw[: int(starts[0])])
+
+
+@dataclass
+class SourceStitcher:
+    """Puts the statistics of a file's parts back together, in part order, and settles the file's format."""
+
+    _pending: list[SourceStats] = field(default_factory=list)
+
+    def stitch(self, part: Part, stats: SourceStats) -> SourceStats | None:
+        """The file's statistics once its final part is given, else None."""
+        self._pending.append(stats)
+        if not part.final:
+            return None
+        pieces, self._pending = self._pending, []
+        return settle_format(merge_stats(pieces))
+
+
+def merge_stats(pieces: list[SourceStats]) -> SourceStats:
+    if len(pieces) == 1:
+        return pieces[0]
+    first = pieces[0]
+    merged = replace(first, skipped_reasons=dict(first.skipped_reasons), warnings=list(first.warnings),
+                     formats_read=Counter(first.formats_read))
+    for piece in pieces[1:]:
+        merged.lines += piece.lines
+        merged.lines_unparsed += piece.lines_unparsed
+        merged.lines_skipped += piece.lines_skipped
+        merged.lines_without_time += piece.lines_without_time
+        merged.bytes_undecodable += piece.bytes_undecodable
+        merged.first_time = _min(merged.first_time, piece.first_time)
+        merged.last_time = _max(merged.last_time, piece.last_time)
+        merged.timezone_assumed = merged.timezone_assumed or piece.timezone_assumed
+        for reason, lines in piece.skipped_reasons.items():
+            merged.skipped_reasons[reason] = merged.skipped_reasons.get(reason, 0) + lines
+        merged.warnings.extend(w for w in piece.warnings if w not in merged.warnings)
+        merged.formats_read.update(piece.formats_read)
+    return merged
+
+
+def settle_format(stats: SourceStats) -> SourceStats:
+    """The file's format is the one that read most of its lines; a file read by several says so."""
+    formats_read = Counter(stats.formats_read)
+    if len(formats_read) > 1:
+        formats_read.pop(UNKNOWN, None)  # lines no format read do not make the file's format "unknown"
+    if formats_read:
+        stats.format = formats_read.most_common(1)[0][0]
+        if len(formats_read) > 1:
+            shares = ", ".join(f"{name} {lines}" for name, lines in formats_read.most_common())
+            stats.warnings.append(f"the file mixes formats (lines read as: {shares})")
+    return stats
+
+
+def _min(a, b):
+    return b if a is None else a if b is None else min(a, b)
+
+
+def _max(a, b):
+    return b if a is None else a if b is None else max(a, b)

@@ -1,0 +1,90 @@
+"""Worker processes and file parts must not change what is found: the same input gives the same events,
+templates, examples and statistics with one process or several, read whole or in parts."""
+
+from __future__ import annotations
+
+import gzip
+import json
+from dataclasses import replace
+
+import pandas as pd
+import pytest
+
+import analyzer.parallel_mining as parallel_mining
+from analyzer.event_table import finish_table, template_catalog
+from analyzer.parallel_mining import mine_logs
+from analyzer.pipeline import AnalyzeOptions, analyze
+from analyzer.templates import TemplateMiner
+from parsers.errors import UserError
+from parsers.ingest import read_logs
+from parsers.records import ParseOptions
+from sample_logs import DEMO, sample_dir
+
+
+
+@pytest.fixture(scope="module")
+def logs(tmp_path_factory):
+    """The demo's logs decompressed (compressed files are never cut into parts), traces and CRI lines included."""
+    root = tmp_path_factory.mktemp("plain")
+    for packed in (sample_dir(DEMO) / "logs").rglob("*.gz"):
+        target = root / packed.relative_to(sample_dir(DEMO) / "logs").with_suffix("")
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(gzip.decompress(packed.read_bytes()))
+    return root
+
+
+def _mine(logs, parse: ParseOptions, jobs: int):
+    miner = TemplateMiner()
+    mined = mine_logs([str(logs)], parse, miner, jobs, parallel_from_bytes=0)
+    templates = miner.finish()
+    table = finish_table(mined, templates.final_ids)
+    catalog = template_catalog(templates.texts, table, [mined], templates.final_ids)
+    return mined, templates, table, catalog
+
+
+def test_two_workers_and_small_parts_give_what_one_process_reading_whole_files_gives(logs):
+    whole = ParseOptions(tz="UTC", part_bytes=1 << 40)
+    parts = ParseOptions(tz="UTC", part_bytes=20_000)  # every sample file is cut into several parts
+    one, _, one_table, one_catalog = _mine(logs, whole, jobs=1)
+    two, _, two_table, two_catalog = _mine(logs, parts, jobs=2)
+    pd.testing.assert_frame_equal(one_table, two_table)
+    assert one.sources == two.sources
+    assert {t: (i.text, i.count, i.level, i.examples, i.recent) for t, i in one_catalog.items()} == \
+        {t: (i.text, i.count, i.level, i.examples, i.recent) for t, i in two_catalog.items()}
+    # and files really were cut: some parts end before their file does
+    from parsers.discovery import discover
+    from parsers.ingest import read_settings
+    from parsers.parts import plan_tasks
+
+    tasks = plan_tasks(discover([str(logs)]), read_settings(parts))
+    assert sum(not part.final for task in tasks for part in task.parts) >= 3
+
+
+def test_mined_events_match_what_read_logs_yields(logs):
+    options = ParseOptions(tz="UTC", part_bytes=20_000)
+    events = pd.concat([b.events for b in read_logs([str(logs)], options)], ignore_index=True)
+    _, _, table, _ = _mine(logs, options, jobs=2)
+    assert table["line"].tolist() == events["line"].tolist()
+    assert table["path"].astype(str).tolist() == events["path"].tolist()
+    assert table["lines"].sum() == events["lines"].sum()
+
+
+def test_findings_are_the_same_with_workers(logs, monkeypatch):
+    monkeypatch.setattr(parallel_mining, "PARALLEL_FROM_BYTES", 0)
+    root = sample_dir(DEMO)
+    base = AnalyzeOptions(parse=ParseOptions(tz="UTC"), repo=str(root / "repo.bundle"), deploys=str(root / "deploys.csv"))
+    runs = []
+    for jobs, part_bytes in ((1, 1 << 40), (2, 30_000)):
+        options = replace(base, jobs=jobs, parse=replace(base.parse, part_bytes=part_bytes))
+        findings = json.loads(json.dumps(analyze([str(logs)], options).to_dict(), default=str))
+        findings.pop("generated_at", None)
+        runs.append(findings)
+    assert runs[0] == runs[1]
+    assert runs[0]["root_cause"]["suspect"] == 0
+
+
+def test_a_user_error_in_a_worker_reaches_the_caller_as_such(tmp_path):
+    (tmp_path / "a.bin").write_bytes(b"\x00\x01\x02" * 1000)
+    (tmp_path / "b.bin").write_bytes(b"\x00\x07\x08" * 1000)
+    with pytest.raises(UserError, match="No readable log"):
+        mine_logs([str(tmp_path)], ParseOptions(tz="UTC"), TemplateMiner(), jobs=2, parallel_from_bytes=0)
