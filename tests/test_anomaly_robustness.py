@@ -91,3 +91,41 @@ def test_cascade_survives_lost_timestamps_and_missing_template_records():
     assert result.services[0].name == "payment-service"
     assert abs((result.incident.start - scenario.fault).total_seconds()) <= 60
     assert any(f"{int(lost.sum())} event(s) carry no timestamp" in n for n in result.notes)
+
+
+def _in_small_pieces(monkeypatch):
+    # Per-event passes run a chunk at a time and template x service counts switch to a group-by for large
+    # matrices; both must give exactly what one pass over everything gives.
+    import analyzer.anomaly
+    import analyzer.onset
+    import analyzer.service_rank
+    import analyzer.timeseries
+
+    for module in (analyzer.timeseries, analyzer.onset, analyzer.service_rank):
+        monkeypatch.setattr(module, "CHUNK", 7)
+    monkeypatch.setattr(analyzer.anomaly, "MAX_PAIR_CELLS", 0)
+
+
+def test_chunked_passes_score_a_cascade_exactly_as_one_pass(monkeypatch):
+    from tests import anomaly_scenarios as sc
+
+    scenario = sc.cascade(3)
+    events = scenario.events.copy()
+    events.loc[np.random.default_rng(3).random(len(events)) < 0.1, "time"] = pd.NaT
+    whole = detect_anomalies(events, scenario.templates, AnomalyOptions())
+    _in_small_pieces(monkeypatch)
+    pieces = detect_anomalies(events, scenario.templates, AnomalyOptions())
+    assert whole.incident.start is not None and whole.anomalies
+    assert pieces == whole
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(rows=rows)
+def test_chunked_passes_score_any_table_exactly_as_one_pass(rows):
+    import pytest
+
+    events, templates = table(rows), catalog({r[3] for r in rows})
+    whole = detect_anomalies(events, templates, AnomalyOptions())
+    with pytest.MonkeyPatch.context() as monkeypatch:
+        _in_small_pieces(monkeypatch)
+        assert detect_anomalies(events, templates, AnomalyOptions()) == whole
