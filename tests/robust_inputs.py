@@ -66,6 +66,24 @@ def write_lines(path: Path, lines: list[str], encoding: str = "utf-8", newline_a
     return Built(path, len(lines))
 
 
+def stray_lines_log(directory: Path, count: int = 400) -> tuple[Built, int]:
+    """A service log with header-less stray lines (a print() to the log file, a half-written line) folded among
+    its events, and Java stack traces under its errors. Returns the build and the number of stray lines: those,
+    and only those, are unparsed; a trace's exception line, frames and cause chain belong to their event."""
+    lines, strays = [], 0
+    for i, line in enumerate(service_lines(count)):
+        lines.append(line)
+        if " ERROR " in line and i % 3 == 0:
+            lines += ["java.sql.SQLTransientConnectionException: pool exhausted",
+                      "\tat com.zaxxer.hikari.pool.HikariPool.getConnection(HikariPool.java:181)",
+                      "\tat com.shop.Payments.charge(Payments.java:88)",
+                      "Caused by: java.net.ConnectException: Connection refused", "\t... 12 more"]
+        if i % 50 == 7:
+            lines += [f"DEBUG dump of cart {i}", "=========="]
+            strays += 2
+    return write_lines(directory / "payments" / "app.log", lines), strays
+
+
 # -- damaged and oddly encoded files ---------------------------------------------------------------------------
 def truncated_gz(directory: Path, count: int = 20_000, keep_fraction: float = 0.5) -> tuple[Built, list[str]]:
     """A gzipped log cut off part-way (a copy interrupted by a full disk). Returns the file and the lines that

@@ -142,6 +142,16 @@ def test_a_damaged_gz_keeps_the_lines_before_the_damage(tmp_path):
         assert said and int(said[0].split("damaged after ")[1].split()[0]) >= damaged["lines"] - 1, said
 
 
+def test_stray_header_less_lines_are_counted_unparsed_and_trace_lines_are_not(tmp_path):
+    built, strays = bad.stray_lines_log(tmp_path / "logs")
+    result, findings = analyze(tmp_path, tmp_path / "logs")
+    assert_ran(result)
+    src = source(findings, "app.log")
+    assert src["lines"] == built.lines
+    assert strays and src["lines_unparsed"] == strays
+    assert findings["inputs"]["lines_unparsed"] == strays
+
+
 # -- encodings and long lines ----------------------------------------------------------------------------------
 def test_utf16_is_decoded_and_every_line_read(tmp_path):
     built = bad.utf16_log(tmp_path / "logs")
