@@ -38,6 +38,10 @@ AFTER_CONTINUATION = (
 )
 
 
+# An exception named by its dotted class, with a message: `psycopg_pool.PoolTimeout: ...`, `java.io.EOFException`.
+EXCEPTION_LINE = r"^[A-Za-z_$][\w$]*(?:\.[\w$]+)+(?::\s|$)"
+
+
 def continuation_mask(text: pd.Series, parsed: pd.Series, fold_unparsed: bool) -> pd.Series:
     """True for lines that belong to the event above. The first line never does (it opens the chunk)."""
     unparsed = ~parsed.astype(bool)
@@ -89,8 +93,12 @@ def _headerless(events: pd.DataFrame, text: pd.Series, starts: np.ndarray) -> np
     folded = np.flatnonzero(~starts)
     if len(folded):
         lines = text.iloc[folded]
-        traced = (search(lines, CONTINUATION) | search(lines, AFTER_CONTINUATION)).to_numpy(dtype=bool)
+        event_of = np.cumsum(starts)[folded] - 1
+        shaped = search(lines, CONTINUATION) | search(lines, AFTER_CONTINUATION) | search(lines, EXCEPTION_LINE)
+        # Once an event's trace has begun, the rest of it is the trace's (an exception's message may run over
+        # several lines: psycopg's "PoolTimeout: ...\n(last error: ...)").
+        traced = shaped.groupby(event_of).cummax().to_numpy(dtype=bool)
         # A line folded into an event no format read is as unread as its opener.
-        opener_unparsed = unparsed[np.flatnonzero(starts)][np.cumsum(starts)[folded] - 1]
+        opener_unparsed = unparsed[np.flatnonzero(starts)][event_of]
         counted[folded] = opener_unparsed | ~traced
     return counted

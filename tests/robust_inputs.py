@@ -68,7 +68,7 @@ def write_lines(path: Path, lines: list[str], encoding: str = "utf-8", newline_a
 
 def stray_lines_log(directory: Path, count: int = 400) -> tuple[Built, int]:
     """A service log with header-less stray lines (a print() to the log file, a half-written line) folded among
-    its events, and Java stack traces under its errors. Returns the build and the number of stray lines: those,
+    its events, and Java and Python stack traces under its errors. Returns the build and the number of stray lines: those,
     and only those, are unparsed; a trace's exception line, frames and cause chain belong to their event."""
     lines, strays = [], 0
     for i, line in enumerate(service_lines(count)):
@@ -78,7 +78,12 @@ def stray_lines_log(directory: Path, count: int = 400) -> tuple[Built, int]:
                       "\tat com.zaxxer.hikari.pool.HikariPool.getConnection(HikariPool.java:181)",
                       "\tat com.shop.Payments.charge(Payments.java:88)",
                       "Caused by: java.net.ConnectException: Connection refused", "\t... 12 more"]
-        if i % 50 == 7:
+        elif " ERROR " in line and i % 3 == 1:  # an exception whose message runs over two lines
+            lines += ["Traceback (most recent call last):", '  File "/app/db.py", line 41, in connect',
+                      "    conn = pool.getconn()",
+                      "psycopg_pool.PoolTimeout: couldn't get a connection after 1.50 sec",
+                      '(last error: connection to server at "10.0.4.21", port 5432 failed)']
+        if i % 50 == 8:  # after an INFO line: what follows a stack trace is read as the trace's own text
             lines += [f"DEBUG dump of cart {i}", "=========="]
             strays += 2
     return write_lines(directory / "payments" / "app.log", lines), strays
