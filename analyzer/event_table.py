@@ -145,21 +145,23 @@ def _compact(events: pd.DataFrame, ids: np.ndarray) -> pd.DataFrame:
             "template_id": pd.Series(_narrow(ids)),
             "path": events["path"].astype("category"),
             "line": pd.Series(_narrow(events["line"].to_numpy())),
-            "lines": events["lines"].astype(np.int32),
+            "lines": pd.Series(_narrow(events["lines"].to_numpy(), np.int16)),  # spans of 32,768+ lines are rare
             "logger": events["logger"].astype("category"),
         }
     )
 
 
-def _narrow(values: np.ndarray) -> np.ndarray:
-    """int32 when every value fits, else int64."""
+def _narrow(values: np.ndarray, smallest=np.int32) -> np.ndarray:
+    """The values in the narrowest integer type from `smallest` up (int16, int32, int64) that holds them all."""
     values = np.asarray(values)
-    if len(values) and (values.min() < _INT32.min or values.max() > _INT32.max):
-        return values.astype(np.int64, copy=False)
-    return values.astype(np.int32, copy=False)
+    low, high = (int(values.min()), int(values.max())) if len(values) else (0, 0)
+    for dtype in (np.int16, np.int32):
+        wide_enough = np.dtype(dtype).itemsize >= np.dtype(smallest).itemsize
+        if wide_enough and np.iinfo(dtype).min <= low <= high <= np.iinfo(dtype).max:
+            return values.astype(dtype, copy=False)
+    return values.astype(np.int64, copy=False)
 
 
-_INT32 = np.iinfo(np.int32)
 _UTC_NS = pd.DatetimeTZDtype("ns", "UTC")
 
 

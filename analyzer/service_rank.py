@@ -22,7 +22,7 @@ from analyzer.findings import Example, ServiceScore
 from analyzer.onset import IncidentWindow, dates_its_silence
 from analyzer.stages import TemplateInfo
 from analyzer.template_anomalies import ERROR_SEVERITY, TemplateChange
-from analyzer.timeseries import CHUNK, NAT_NS, code_counts, EventArrays, in_columns, to_datetime
+from analyzer.timeseries import CHUNK, NAT_NS, EventArrays, code_counts, in_columns, to_datetime
 from parsers.services import workload_name
 
 GENERIC_SUFFIXES = (
