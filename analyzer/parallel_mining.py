@@ -24,9 +24,11 @@ from parsers.ingest import raise_nothing_readable, read_settings, read_task
 from parsers.parts import Part, ReadSettings, SourceStitcher, Task, plan_tasks
 from parsers.records import EventBatch, ParseOptions, SourceStats
 
-# Below this much input, starting worker processes (about a second: each imports pandas and pyarrow) costs more
-# than it saves.
+# Below this much work, worker processes cost more than they save (a task's results are pickled back, and the
+# parent waits for the first one). Work is counted in bytes, each file as FILE_COST bytes more: reading a file,
+# however small, costs about as much as parsing 200 kB (format choice, a dozen pandas frames).
 PARALLEL_FROM_BYTES = 48 << 20
+FILE_COST = 200 << 10
 
 
 @dataclass
@@ -56,7 +58,7 @@ def mine_logs(
     tasks = plan_tasks(discover(paths), settings)
     workers = min(jobs or available_cores(), len(tasks))
     threshold = PARALLEL_FROM_BYTES if parallel_from_bytes is None else parallel_from_bytes
-    if sum(_task_bytes(task) for task in tasks) < threshold:
+    if sum(_task_bytes(task) + FILE_COST * len(task.parts) for task in tasks) < threshold:
         workers = 1
     mined = MinedLogs()
     stitcher = SourceStitcher()
