@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 
 from analyzer.event_table import MinedChunk, MinedLogs, pooled_events, premine_events, take_chunk
 from analyzer.templates import TemplateMiner
-from parsers.discovery import discover
+from parsers.discovery import STDIN, discover
 from parsers.ingest import raise_nothing_readable, read_settings, read_task
 from parsers.parts import Part, ReadSettings, SourceStitcher, Task, plan_tasks
 from parsers.records import EventBatch, ParseOptions, SourceStats
@@ -60,6 +60,8 @@ def mine_logs(
     threshold = PARALLEL_FROM_BYTES if parallel_from_bytes is None else parallel_from_bytes
     if sum(_task_bytes(task) + FILE_COST * len(task.parts) for task in tasks) < threshold:
         workers = 1
+    if any(part.source.path == STDIN for task in tasks for part in task.parts):
+        workers = 1  # a worker's standard input is /dev/null: what is piped in is read here
     mined = MinedLogs()
     stitcher = SourceStitcher()
     for result in _results(tasks, settings, workers):
