@@ -19,14 +19,16 @@ from dataclasses import dataclass, field
 
 from analyzer.event_table import MinedChunk, MinedLogs, pooled_events, premine_events, take_chunk
 from analyzer.templates import TemplateMiner
-from parsers.discovery import discover
+from parsers.discovery import STDIN, discover
 from parsers.ingest import raise_nothing_readable, read_settings, read_task
 from parsers.parts import Part, ReadSettings, SourceStitcher, Task, plan_tasks
 from parsers.records import EventBatch, ParseOptions, SourceStats
 
-# Below this much input, starting worker processes (about a second: each imports pandas and pyarrow) costs more
-# than it saves.
+# Below this much work, worker processes cost more than they save (a task's results are pickled back, and the
+# parent waits for the first one). Work is counted in bytes, each file as FILE_COST bytes more: reading a file,
+# however small, costs about as much as parsing 200 kB (format choice, a dozen pandas frames).
 PARALLEL_FROM_BYTES = 48 << 20
+FILE_COST = 200 << 10
 
 
 @dataclass
@@ -56,8 +58,10 @@ def mine_logs(
     tasks = plan_tasks(discover(paths), settings)
     workers = min(jobs or available_cores(), len(tasks))
     threshold = PARALLEL_FROM_BYTES if parallel_from_bytes is None else parallel_from_bytes
-    if sum(_task_bytes(task) for task in tasks) < threshold:
+    if sum(_task_bytes(task) + FILE_COST * len(task.parts) for task in tasks) < threshold:
         workers = 1
+    if any(part.source.path == STDIN for task in tasks for part in task.parts):
+        workers = 1  # a worker's standard input is /dev/null: what is piped in is read here
     mined = MinedLogs()
     stitcher = SourceStitcher()
     for result in _results(tasks, settings, workers):

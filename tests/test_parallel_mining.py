@@ -88,3 +88,15 @@ def test_a_user_error_in_a_worker_reaches_the_caller_as_such(tmp_path):
     (tmp_path / "b.bin").write_bytes(b"\x00\x07\x08" * 1000)
     with pytest.raises(UserError, match="No readable log"):
         mine_logs([str(tmp_path)], ParseOptions(tz="UTC"), TemplateMiner(), jobs=2, parallel_from_bytes=0)
+
+
+def test_standard_input_is_read_even_when_workers_would_be_used(logs, monkeypatch):
+    import io
+    import sys
+
+    text = "2026-03-17T09:40:00Z ERROR pipe: connection reset by peer\n" * 5
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(text.encode())))
+    mined = mine_logs(["-", str(logs)], ParseOptions(tz="UTC", part_bytes=20_000), TemplateMiner(), jobs=2,
+                      parallel_from_bytes=0)
+    stdin = [s for s in mined.sources if s.path == "<stdin>"]
+    assert stdin and stdin[0].lines == 5
