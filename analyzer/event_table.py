@@ -111,7 +111,7 @@ def take_chunk(mined: MinedLogs, miner: TemplateMiner, chunk: MinedChunk,
     ids = miner.assign(chunk.premined)
     n = len(ids)
     table = chunk.table
-    table["template_id"] = ids
+    table["template_id"] = _narrow(ids)
     mined.parts.append(table)
     pair_ids = np.zeros(len(chunk.premined.masked), dtype=np.int64)
     pair_ids[chunk.premined.pair_codes] = ids

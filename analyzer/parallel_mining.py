@@ -51,9 +51,11 @@ def mine_logs(
     jobs: int | None = None,
     on_progress: Callable[[int], None] | None = None,
     parallel_from_bytes: int | None = None,
+    while_waiting: Callable[[], None] | None = None,
 ) -> MinedLogs:
     """Parse and mine every log under `paths` with up to `jobs` worker processes (default: one per core; one
-    process when the input is smaller than `parallel_from_bytes`, default PARALLEL_FROM_BYTES)."""
+    process when the input is smaller than `parallel_from_bytes`, default PARALLEL_FROM_BYTES). With workers,
+    `while_waiting` is called here once the first tasks are out: this process would otherwise sit idle."""
     settings = read_settings(parse_options)
     tasks = plan_tasks(discover(paths), settings)
     workers = min(jobs or available_cores(), len(tasks))
@@ -64,7 +66,7 @@ def mine_logs(
         workers = 1  # a worker's standard input is /dev/null: what is piped in is read here
     mined = MinedLogs()
     stitcher = SourceStitcher()
-    for result in _results(tasks, settings, workers):
+    for result in _results(tasks, settings, workers, while_waiting):
         for chunk in result.chunks:
             take_chunk(mined, miner, chunk, on_progress)
         for part, stats in result.parts:
@@ -95,7 +97,8 @@ def premine_task(task: Task, settings: ReadSettings) -> TaskResult:
     return result
 
 
-def _results(tasks: list[Task], settings: ReadSettings, workers: int) -> Iterator[TaskResult]:
+def _results(tasks: list[Task], settings: ReadSettings, workers: int,
+             while_waiting: Callable[[], None] | None = None) -> Iterator[TaskResult]:
     """Each task's result, in task order. At most two tasks per worker are in flight, so results waiting for
     the miner never pile up in memory."""
     if workers <= 1:
@@ -109,6 +112,8 @@ def _results(tasks: list[Task], settings: ReadSettings, workers: int) -> Iterato
             in_flight.append(pool.apply_async(premine_task, (task, settings)))
             if len(in_flight) >= 2 * workers:
                 break
+        if while_waiting is not None:
+            while_waiting()  # (after the fork: a worker never inherits what this does)
         while in_flight:
             result = in_flight.popleft().get()
             following = next(queued, None)

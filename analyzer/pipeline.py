@@ -51,7 +51,8 @@ def analyze(paths: Sequence[str], options: AnalyzeOptions | None = None, progres
         if options.baseline
         else None
     )
-    mined = mine_logs(paths, options.parse, miner, options.jobs, lambda n: report("parse", n))
+    mined = mine_logs(paths, options.parse, miner, options.jobs, lambda n: report("parse", n),
+                      while_waiting=_warm_up)
     templates = miner.finish()
     table = finish_table(mined, templates.final_ids)
     baseline_table = finish_table(baseline_mined, templates.final_ids) if baseline_mined else None
@@ -79,6 +80,11 @@ def analyze(paths: Sequence[str], options: AnalyzeOptions | None = None, progres
         correlation=correlation,
         generated_at=datetime.now(timezone.utc),
     )
+
+
+def _warm_up() -> None:
+    """Import what scoring will need while worker processes parse: scikit-learn alone takes about 1.5 s."""
+    import sklearn.ensemble  # noqa: F401
 
 
 def _all_sources(mined: MinedLogs, baseline: MinedLogs | None) -> list:
