@@ -13,13 +13,18 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import sys
 from collections import deque
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from itertools import islice
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 
 from analyzer.event_table import MinedChunk, MinedLogs, pooled_events, premine_events, take_chunk
 from analyzer.templates import TemplateMiner
 from parsers.discovery import STDIN, discover
+from parsers.errors import UserError
 from parsers.ingest import raise_nothing_readable, read_settings, read_task
 from parsers.parts import Part, ReadSettings, SourceStitcher, Task, plan_tasks
 from parsers.records import EventBatch, ParseOptions, SourceStats
@@ -105,29 +110,39 @@ def _results(tasks: list[Task], settings: ReadSettings, workers: int,
         for task in tasks:
             yield premine_task(task, settings)
         return
-    with _context().Pool(workers) as pool:
+    # An executor, not multiprocessing.Pool: when a worker dies (the kernel's OOM killer) a Pool waits for its
+    # task for ever; the executor says so.
+    pool = ProcessPoolExecutor(workers, mp_context=_context(), initializer=_quiet_worker)
+    try:
         queued = iter(tasks)
-        in_flight: deque = deque()
-        for task in queued:
-            in_flight.append(pool.apply_async(premine_task, (task, settings)))
-            if len(in_flight) >= 2 * workers:
-                break
+        in_flight: deque = deque(pool.submit(premine_task, task, settings) for task in islice(queued, 2 * workers))
         if while_waiting is not None:
-            while_waiting()  # (after the fork: a worker never inherits what this does)
+            while_waiting()  # (after the workers were forked: none of them inherits what this does)
         while in_flight:
-            result = in_flight.popleft().get()
+            result = in_flight.popleft().result()
             following = next(queued, None)
             if following is not None:
-                in_flight.append(pool.apply_async(premine_task, (following, settings)))
+                in_flight.append(pool.submit(premine_task, following, settings))
             yield result
+    except BrokenProcessPool:
+        raise UserError("A worker process reading the logs died (killed for lack of memory?); run again with "
+                        "--jobs 1, or on fewer files at a time.") from None
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _quiet_worker() -> None:
+    # A forked worker inherits the parent's standard streams with their locks as they were at the fork; if the
+    # progress display's thread held one then, the first write here would wait for ever. Workers report through
+    # their results only.
+    sys.stdout = sys.stderr = open(os.devnull, "w")  # noqa: SIM115 - lives as long as the worker
 
 
 def _context():
-    """fork where there is one: a worker starts in milliseconds instead of re-importing pandas and pyarrow, and
-    the caller's script is not re-run (spawn re-imports `__main__`, which breaks a script without a main guard).
-    Arrow resets its thread pools in a forked child."""
-    methods = multiprocessing.get_all_start_methods()
-    return multiprocessing.get_context("fork" if "fork" in methods else "spawn")
+    """fork on Linux: a worker starts in milliseconds instead of re-importing pandas and pyarrow, and the
+    caller's script is not re-run (spawn re-imports `__main__`, which breaks a script without a main guard).
+    Arrow resets its thread pools in a forked child. Elsewhere (on macOS fork is unsafe) spawn."""
+    return multiprocessing.get_context("fork" if sys.platform.startswith("linux") else "spawn")
 
 
 def _task_bytes(task: Task) -> int:

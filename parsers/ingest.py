@@ -195,7 +195,9 @@ def _batches(reader, stats, ctx, settings: ReadSettings, plans, part: Part) -> I
     blocks = reader.blocks()
     first_block = next(blocks, [])
     plan = part.plan
-    if plan is None:
+    if plan is None and part.large:
+        plan = plan_formats(first_block, settings.forced, settings.custom)
+    elif plan is None:
         directory = os.path.dirname(reader.source.path)
         plan = plan_formats(first_block, settings.forced, settings.custom, previous=plans.get(directory))
         plans[directory] = plan

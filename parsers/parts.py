@@ -18,9 +18,11 @@ from parsers.chunks import UNKNOWN, event_starts
 from parsers.discovery import STDIN, LineReader, Source
 from parsers.formats import FormatPlan, LineFormat, plan_formats
 from parsers.records import ParseOptions, SourceStats
-from parsers.timestamps import TimeContext
+from parsers.timestamps import YEARLESS_SPECS, TimeContext
 
 TASK_FILES = 64  # small files read by one task (a directory of ten thousand three-line files is not rare)
+TASK_BYTES = 16 << 20  # and at most about this much of them
+LARGE_FILE_BYTES = 1 << 20  # a file this large has a task of its own, and may be cut into parts
 _WINDOWS = (1 << 14, 1 << 18)  # bytes searched after a cut point for a line that opens an event
 
 
@@ -44,6 +46,7 @@ class Part:
     first_line: int = 1
     plan: FormatPlan | None = None
     final: bool = True  # the file's last part
+    large: bool = False  # planned afresh, never from a sibling's plan (see plan_tasks)
 
 
 @dataclass(frozen=True)
@@ -53,22 +56,27 @@ class Task:
 
 def plan_tasks(sources: Sequence[Source], settings: ReadSettings) -> list[Task]:
     """The sources as tasks in input order: large plain files cut into parts of about ParseOptions.part_bytes
-    (about a second of parsing each, so that the cores share the work out evenly), small files grouped."""
+    (about a second of parsing each, so that the cores share the work out evenly), small files grouped.
+
+    A small file may reuse the plan of the small file before it in its directory and task (choosing a format
+    afresh costs more than reading a three-line file); a large file is always planned afresh. Groups close at
+    fixed sizes and at every large file, so neither the part size nor the number of processes changes which
+    plan a file is read with."""
     part_bytes = max(1, settings.options.part_bytes)
     tasks: list[Task] = []
     group: list[Part] = []
     group_bytes = 0
     for source in sources:
-        parts = _split(source, settings, part_bytes)
-        if len(parts) > 1:
+        size = _size(source)
+        if size >= LARGE_FILE_BYTES:
             if group:
                 tasks.append(Task(tuple(group)))
                 group, group_bytes = [], 0
-            tasks.extend(Task((part,)) for part in parts)
+            tasks.extend(Task((part,)) for part in _split(source, size, settings, part_bytes))
             continue
-        group.append(parts[0])
-        group_bytes += _size(source)
-        if group_bytes >= part_bytes or len(group) >= TASK_FILES:
+        group.append(Part(source))
+        group_bytes += size
+        if group_bytes >= TASK_BYTES or len(group) >= TASK_FILES:
             tasks.append(Task(tuple(group)))
             group, group_bytes = [], 0
     if group:
@@ -83,31 +91,28 @@ def _size(source: Source) -> int:
         return 0
 
 
-def _split(source: Source, settings: ReadSettings, part_bytes: int) -> list[Part]:
-    size = _size(source)
+def _split(source: Source, size: int, settings: ReadSettings, part_bytes: int) -> list[Part]:
+    whole = [Part(source, large=True)]
     if size < 2 * part_bytes or settings.options.since is not None:
-        return [Part(source)]  # (with --since, the reader bisects a sorted file instead)
-    if settings.options.year is not None:
-        return [Part(source)]  # --year is the year of a file's first line: only a reader from the start knows it
+        return whole  # (with --since, the reader bisects a sorted file instead)
     plan = _splittable_plan(source, settings)
     if plan is None:
-        return [Part(source)]
+        return whole
     cuts = _cuts(source.path, size, plan, TimeContext(tz=settings.zone), part_bytes)
     if not cuts:
-        return [Part(source)]
+        return whole
     bounds = [(0, 1), *cuts]
     parts = []
     for i, (start, first_line) in enumerate(bounds):
         end = bounds[i + 1][0] if i + 1 < len(bounds) else None
-        parts.append(Part(source, start, end, first_line, plan, final=end is None))
+        parts.append(Part(source, start, end, first_line, plan, final=end is None, large=True))
     return parts
 
 
 def _splittable_plan(source: Source, settings: ReadSettings) -> FormatPlan | None:
-    """The file's plan when it can be cut: plain text read by a header format. Compressed streams cannot be
-    entered in the middle, and envelopes join partial lines across line ends. (Year-less times are no obstacle:
-    each part takes the year from the file's modification time as the first part does, which agrees with the
-    roll-overs counted from the start for any file that spans less than a year.)"""
+    """The file's plan when it can be cut: plain text read by a header format whose times carry their year.
+    Compressed streams cannot be entered in the middle, envelopes join partial lines across line ends, and a
+    year-less time's year comes from the roll-overs counted since the file's first line."""
     reader = LineReader(source, SourceStats(path=source.path))
     try:
         if reader.error or reader.binary or not reader.seekable:
@@ -118,6 +123,8 @@ def _splittable_plan(source: Source, settings: ReadSettings) -> FormatPlan | Non
     plan = plan_formats(head, settings.forced, settings.custom)
     if plan.envelope or not plan.formats or plan.dominant == UNKNOWN:
         return None
+    if any(getattr(f, "time_spec", None) in YEARLESS_SPECS for f in plan.formats if f.name in plan.shares):
+        return None  # a year-less stamp takes its year from the lines before it: only a reader from the start knows
     return plan
 
 
@@ -131,11 +138,11 @@ def _cuts(path: str, size: int, plan: FormatPlan, ctx: TimeContext, part_bytes: 
         while target <= size - part_bytes // 2:
             newlines += _count_newlines(fh, counted, target)
             counted = target
-            for size in _WINDOWS:  # most lines open an event: a small window nearly always holds one
+            for window_bytes in _WINDOWS:  # most lines open an event: a small window nearly always holds one
                 fh.seek(target)
-                window = fh.read(min(size, part_bytes))
+                window = fh.read(min(window_bytes, part_bytes))
                 found = _first_start(window, plan, ctx)
-                if found is not None or size >= part_bytes:
+                if found is not None or window_bytes >= part_bytes:
                     break
             if found is not None and (not cuts or target + found > cuts[-1][0]):
                 cuts.append((target + found, newlines + window.count(b"\n", 0, found) + 1))

@@ -44,7 +44,7 @@ def _mine(logs, parse: ParseOptions, jobs: int):
 
 def test_two_workers_and_small_parts_give_what_one_process_reading_whole_files_gives(logs):
     whole = ParseOptions(tz="UTC", part_bytes=1 << 40)
-    parts = ParseOptions(tz="UTC", part_bytes=20_000)  # every sample file is cut into several parts
+    parts = ParseOptions(tz="UTC", part_bytes=100_000)  # the larger sample files are cut into several parts
     one, _, one_table, one_catalog = _mine(logs, whole, jobs=1)
     two, _, two_table, two_catalog = _mine(logs, parts, jobs=2)
     pd.testing.assert_frame_equal(one_table, two_table)
@@ -61,7 +61,7 @@ def test_two_workers_and_small_parts_give_what_one_process_reading_whole_files_g
 
 
 def test_mined_events_match_what_read_logs_yields(logs):
-    options = ParseOptions(tz="UTC", part_bytes=20_000)
+    options = ParseOptions(tz="UTC", part_bytes=100_000)
     events = pd.concat([b.events for b in read_logs([str(logs)], options)], ignore_index=True)
     _, _, table, _ = _mine(logs, options, jobs=2)
     assert table["line"].tolist() == events["line"].tolist()
@@ -74,7 +74,7 @@ def test_findings_are_the_same_with_workers(logs, monkeypatch):
     root = sample_dir(DEMO)
     base = AnalyzeOptions(parse=ParseOptions(tz="UTC"), repo=str(root / "repo.bundle"), deploys=str(root / "deploys.csv"))
     runs = []
-    for jobs, part_bytes in ((1, 1 << 40), (2, 30_000)):
+    for jobs, part_bytes in ((1, 1 << 40), (2, 100_000)):
         options = replace(base, jobs=jobs, parse=replace(base.parse, part_bytes=part_bytes))
         findings = json.loads(json.dumps(analyze([str(logs)], options).to_dict(), default=str))
         findings.pop("generated_at", None)
@@ -96,7 +96,45 @@ def test_standard_input_is_read_even_when_workers_would_be_used(logs, monkeypatc
 
     text = "2026-03-17T09:40:00Z ERROR pipe: connection reset by peer\n" * 5
     monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(text.encode())))
-    mined = mine_logs(["-", str(logs)], ParseOptions(tz="UTC", part_bytes=20_000), TemplateMiner(), jobs=2,
+    mined = mine_logs(["-", str(logs)], ParseOptions(tz="UTC", part_bytes=100_000), TemplateMiner(), jobs=2,
                       parallel_from_bytes=0)
     stdin = [s for s in mined.sources if s.path == "<stdin>"]
     assert stdin and stdin[0].lines == 5
+
+
+def _die_on_second_file(task, settings):
+    import os
+    import signal
+
+    if any(part.source.path.endswith("f2.log") for part in task.parts):
+        os.kill(os.getpid(), signal.SIGKILL)  # what the kernel's OOM killer does
+    return parallel_mining._real_premine_task(task, settings)
+
+
+def test_a_worker_killed_by_the_kernel_is_a_clear_error_not_a_hang(tmp_path, monkeypatch):
+    for k in range(4):
+        (tmp_path / f"f{k}.log").write_text(
+            "".join(f"2025-03-01 10:00:{i % 60:02d},123 INFO [main] com.acme.Svc - req {i}\n" for i in range(2000)))
+    monkeypatch.setattr(parallel_mining, "_real_premine_task", parallel_mining.premine_task, raising=False)
+    monkeypatch.setattr(parallel_mining, "premine_task", _die_on_second_file)
+    from parsers import parts
+
+    monkeypatch.setattr(parts, "TASK_FILES", 1)  # one file per task
+    with pytest.raises(UserError, match="worker process .* died"):
+        mine_logs([str(tmp_path)], ParseOptions(tz="UTC"), TemplateMiner(), jobs=2, parallel_from_bytes=0)
+
+
+def test_a_large_file_is_cut_into_as_many_parts_as_its_size_asks(tmp_path):
+    from parsers.discovery import discover
+    from parsers.ingest import read_settings
+    from parsers.parts import plan_tasks
+
+    path = tmp_path / "big.log"
+    path.write_text("".join(f"2025-01-01T00:{i // 60 % 60:02d}:{i % 60:02d}Z INFO svc request {i} done\n"
+                            for i in range(60_000)))
+    size = path.stat().st_size
+    tasks = plan_tasks(discover([str(path)]), read_settings(ParseOptions(tz="UTC", part_bytes=size // 20)))
+    assert 19 <= sum(len(task.parts) for task in tasks) <= 21
+    whole = pd.concat([b.events for b in read_logs([str(path)], ParseOptions(tz="UTC", part_bytes=1 << 40))])
+    cut = pd.concat([b.events for b in read_logs([str(path)], ParseOptions(tz="UTC", part_bytes=size // 20))])
+    assert whole["line"].tolist() == cut["line"].tolist() and whole["message"].tolist() == cut["message"].tolist()
