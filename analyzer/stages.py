@@ -17,7 +17,7 @@ from parsers.records import Deploy
 #   level        category ("" unknown)
 #   template_id  int64
 #   path         category
-#   line         int64   the event's first physical line
+#   line         int32   the event's first physical line (int64 in a file of more than 2**31 lines)
 #   logger       category
 # (The pipeline's table also carries `lines`, int32, the physical lines each event spans, for per-line output.)
 EVENT_TABLE_COLUMNS = ("time", "service", "level", "template_id", "path", "line", "logger")
