@@ -19,7 +19,7 @@ from parsers.records import Deploy
 #   path         category
 #   line         int32   the event's first physical line (int64 in a file of more than 2**31 lines)
 #   logger       category
-# (The pipeline's table also carries `lines`, int32, the physical lines each event spans, for per-line output.)
+# (The pipeline's table also carries `lines`, int16 while it fits, the physical lines each event spans, for per-line output.)
 EVENT_TABLE_COLUMNS = ("time", "service", "level", "template_id", "path", "line", "logger")
 
 
