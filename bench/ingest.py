@@ -133,7 +133,10 @@ def main() -> None:
         lines_only = _in_fresh_interpreter(_plain, str(path), False)
         fields = _in_fresh_interpreter(_plain, str(path), True)
         parsed = _in_fresh_interpreter(_parse, str(path), args.batch_lines)
-        jobs = len(os.sched_getaffinity(0))
+        sys.path.insert(0, str(ROOT))
+        from analyzer.parallel_mining import available_cores
+
+        jobs = available_cores()  # the default of --jobs
         in_workers = _parse_in_workers(str(path), args.batch_lines, jobs)  # (pool workers cannot have children)
     assert parsed[2] == written, f"read_logs accounted for {parsed[2]} of {written} lines"
     assert in_workers[2] == written, f"the workers accounted for {in_workers[2]} of {written} lines"
