@@ -18,15 +18,15 @@ from collections import deque
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from itertools import islice
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 
 from analyzer.event_table import MinedChunk, MinedLogs, pooled_events, premine_events, take_chunk
 from analyzer.templates import TemplateMiner
-from parsers.discovery import STDIN, discover
+from parsers.discovery import STDIN, Source, discover
 from parsers.errors import UserError
 from parsers.ingest import raise_nothing_readable, read_settings, read_task
-from parsers.parts import Part, ReadSettings, SourceStitcher, Task, plan_tasks
+from parsers.parts import Part, ReadSettings, SourceStitcher, Task, plan_tasks, source_size
 from parsers.records import EventBatch, ParseOptions, SourceStats
 
 # Below this much work, worker processes cost more than they save (a task's results are pickled back, and the
@@ -62,13 +62,10 @@ def mine_logs(
     process when the input is smaller than `parallel_from_bytes`, default PARALLEL_FROM_BYTES). With workers,
     `while_waiting` is called here once the first tasks are out: this process would otherwise sit idle."""
     settings = read_settings(parse_options)
-    tasks = plan_tasks(discover(paths), settings)
-    workers = min(jobs or available_cores(), len(tasks))
+    sources = discover(paths)
     threshold = PARALLEL_FROM_BYTES if parallel_from_bytes is None else parallel_from_bytes
-    if sum(_task_bytes(task) + FILE_COST * len(task.parts) for task in tasks) < threshold:
-        workers = 1
-    if any(part.source.path == STDIN for task in tasks for part in task.parts):
-        workers = 1  # a worker's standard input is /dev/null: what is piped in is read here
+    workers = _workers(sources, jobs or available_cores(), threshold)
+    tasks = plan_tasks(sources, settings)
     mined = MinedLogs()
     stitcher = SourceStitcher()
     for result in _results(tasks, settings, workers, while_waiting):
@@ -102,7 +99,7 @@ def premine_task(task: Task, settings: ReadSettings) -> TaskResult:
     return result
 
 
-def _results(tasks: list[Task], settings: ReadSettings, workers: int,
+def _results(tasks: Iterable[Task], settings: ReadSettings, workers: int,
              while_waiting: Callable[[], None] | None = None) -> Iterator[TaskResult]:
     """Each task's result, in task order. At most two tasks per worker are in flight, so results waiting for
     the miner never pile up in memory."""
@@ -145,14 +142,11 @@ def _context():
     return multiprocessing.get_context("fork" if sys.platform.startswith("linux") else "spawn")
 
 
-def _task_bytes(task: Task) -> int:
-    total = 0
-    for part in task.parts:
-        if part.end is not None:
-            total += part.end - part.start
-            continue
-        try:
-            total += os.path.getsize(part.source.path) - part.start
-        except OSError:
-            pass
-    return total
+def _workers(sources: Sequence[Source], jobs: int, threshold: int) -> int:
+    """How many processes to read with: one for a small input, or when standard input is among the sources (a
+    worker's standard input is /dev/null: what is piped in is read here)."""
+    if jobs <= 1 or any(source.path == STDIN for source in sources):
+        return 1
+    if sum(source_size(source) + FILE_COST for source in sources) < threshold:
+        return 1
+    return jobs

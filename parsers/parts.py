@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import os
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field, replace
 
 from parsers.chunks import UNKNOWN, event_starts
@@ -54,37 +54,36 @@ class Task:
     parts: tuple[Part, ...]
 
 
-def plan_tasks(sources: Sequence[Source], settings: ReadSettings) -> list[Task]:
+def plan_tasks(sources: Sequence[Source], settings: ReadSettings) -> Iterator[Task]:
     """The sources as tasks in input order: large plain files cut into parts of about ParseOptions.part_bytes
-    (about a second of parsing each, so that the cores share the work out evenly), small files grouped.
+    (half a second of parsing or less, so that the cores share the work out evenly to the end), small files
+    grouped. Lazily: finding the cuts of a file reads it, and workers can start on the first file meanwhile.
 
     A small file may reuse the plan of the small file before it in its directory and task (choosing a format
     afresh costs more than reading a three-line file); a large file is always planned afresh. Groups close at
     fixed sizes and at every large file, so neither the part size nor the number of processes changes which
     plan a file is read with."""
     part_bytes = max(1, settings.options.part_bytes)
-    tasks: list[Task] = []
     group: list[Part] = []
     group_bytes = 0
     for source in sources:
-        size = _size(source)
+        size = source_size(source)
         if size >= LARGE_FILE_BYTES:
             if group:
-                tasks.append(Task(tuple(group)))
+                yield Task(tuple(group))
                 group, group_bytes = [], 0
-            tasks.extend(Task((part,)) for part in _split(source, size, settings, part_bytes))
+            yield from (Task((part,)) for part in _split(source, size, settings, part_bytes))
             continue
         group.append(Part(source))
         group_bytes += size
         if group_bytes >= TASK_BYTES or len(group) >= TASK_FILES:
-            tasks.append(Task(tuple(group)))
+            yield Task(tuple(group))
             group, group_bytes = [], 0
     if group:
-        tasks.append(Task(tuple(group)))
-    return tasks
+        yield Task(tuple(group))
 
 
-def _size(source: Source) -> int:
+def source_size(source: Source) -> int:
     try:
         return 0 if source.path == STDIN else os.path.getsize(source.path)
     except OSError:
@@ -93,12 +92,13 @@ def _size(source: Source) -> int:
 
 def _split(source: Source, size: int, settings: ReadSettings, part_bytes: int) -> list[Part]:
     whole = [Part(source, large=True)]
-    if size < 2 * part_bytes or settings.options.since is not None:
+    count = round(size / part_bytes)
+    if count < 2 or settings.options.since is not None:
         return whole  # (with --since, the reader bisects a sorted file instead)
     plan = _splittable_plan(source, settings)
     if plan is None:
         return whole
-    cuts = _cuts(source.path, size, plan, TimeContext(tz=settings.zone), part_bytes)
+    cuts = _cuts(source.path, size, plan, TimeContext(tz=settings.zone), -(-size // count))
     if not cuts:
         return whole
     bounds = [(0, 1), *cuts]

@@ -40,7 +40,7 @@ class ParseOptions:
     format: str | None = None  # force one format for every file
     config_path: str | None = None  # logrca.toml / pyproject.toml with custom formats
     batch_lines: int = 200_000  # events per yielded batch; bounds memory
-    part_bytes: int = 16 << 20  # a large plain file is read in parts of about this size (by worker processes)
+    part_bytes: int = 8 << 20  # a large plain file is read in parts of about this size (by worker processes)
 
 
 @dataclass
