@@ -8,6 +8,7 @@ helpers call Arrow directly and fall back to pandas only for what RE2 cannot run
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -69,18 +70,143 @@ def replace(lines: pd.Series, pattern: str, replacement: str) -> pd.Series:
         return lines.str.replace(pattern, replacement, regex=True)
 
 
+_MESSAGE_GROUP = "(?P<message>"
+
+
 def extract(lines: pd.Series, regex: re.Pattern) -> pd.DataFrame:
     """`lines.str.extract(regex)` for the rows that match (named groups as columns, same index)."""
     names = list(regex.groupindex)
     if lines.empty:
         return pd.DataFrame({n: pd.Series([], dtype="str") for n in names}, index=lines.index[:0])
+    values = as_arrow(lines)
+    split = _split_of(regex.pattern)
     try:
-        found = pc.extract_regex(as_arrow(lines), regex.pattern)
+        rows, found = _extract_split(values, split, regex.pattern) if split else _extract_whole(values, regex.pattern)
     except _RE2_REFUSES:
         groups = lines.str.extract(regex)
         key = "message" if "message" in groups else names[0]
         return groups[groups[key].notna()]
-    valid = found.is_valid()
-    index = lines.index[np.asarray(valid.to_numpy(zero_copy_only=False), dtype=bool)]
+    index = lines.index[rows]
+    return pd.DataFrame({name: to_str_series(found[name], index) for name in names}, index=index)
+
+
+def _extract_whole(values: pa.Array, pattern: str) -> tuple[np.ndarray, dict[str, pa.Array]]:
+    """The rows that match, and each group's values on them."""
+    found = pc.extract_regex(values, pattern)
+    valid = np.asarray(found.is_valid().to_numpy(zero_copy_only=False), dtype=bool)
     found = found.filter(valid)
-    return pd.DataFrame({f.name: to_str_series(found.field(i), index) for i, f in enumerate(found.type)}, index=index)
+    return np.flatnonzero(valid), {f.name: found.field(i) for i, f in enumerate(found.type)}
+
+
+@dataclass(frozen=True)
+class _Split:
+    """A pattern `^HEAD(?P<message>BODY)$` in its parts (body None when it is `.*`)."""
+
+    head: str
+    body: str | None
+
+
+def _split_of(pattern: str) -> _Split | None:
+    """The head and message body of a pattern that ends with its message group, when it can be read in parts.
+
+    Reading in parts is much faster: RE2 extracts groups with a submatch engine that takes a step per character
+    of the whole match, and the message is most of the line. So the head's groups are extracted over the head
+    alone, the message is what removing the head's match leaves (one DFA scan), and a body's own groups (an
+    access log's status) are extracted from the message. With leftmost-first matching, the head's first match is
+    the whole pattern's whenever the body then matches too; when it does not, `_extract_split` asks the whole
+    pattern for that line."""
+    at = pattern.find(_MESSAGE_GROUP)
+    if not pattern.startswith("^") or at < 0:
+        return None
+    close = _closing_paren(pattern, at)
+    if close is None or pattern[close + 1 :] != "$":
+        return None
+    head, body = pattern[:at], pattern[at + len(_MESSAGE_GROUP) : close]
+    if _has_top_level_branch(head):
+        return None  # `^a|b(?P<message>.*)$` is `^a` or `b...`: no head to cut off
+    try:
+        if not re.compile(head).groups:
+            return None
+        re.compile(body)
+    except re.error:
+        return None
+    return _Split(head, None if body == ".*" else body)
+
+
+def _extract_split(values: pa.Array, split: _Split, pattern: str) -> tuple[np.ndarray, dict[str, pa.Array]]:
+    rows, found = _extract_whole(values, split.head)
+    message = pc.replace_substring_regex(values.take(pa.array(rows)), pattern=f"^(?:{split.head})", replacement="")
+    found["message"] = message
+    if split.body is None:  # `.*` matches whatever the head leaves (lines hold no newline)
+        return rows, found
+    body = f"^(?:{split.body})$"
+    if re.compile(split.body).groups:
+        in_body = pc.extract_regex(message, body)
+        ok = np.asarray(in_body.is_valid().to_numpy(zero_copy_only=False), dtype=bool)
+        found.update({f.name: in_body.field(i) for i, f in enumerate(in_body.type)})
+    else:
+        ok = np.asarray(pc.match_substring_regex(message, body).to_numpy(zero_copy_only=False), dtype=bool)
+    kept = pa.array(np.flatnonzero(ok))
+    rows, found = rows[ok], {name: column.take(kept) for name, column in found.items()}
+    whole = np.asarray(pc.match_substring_regex(values, pattern).to_numpy(zero_copy_only=False), dtype=bool)
+    whole[rows] = False
+    if not whole.any():
+        return rows, found
+    # Lines whose head's first match leaves a message the body refuses, though another match of the head would
+    # not: the whole pattern reads them (rare; none in a well-formed access log).
+    more_rows, more = _extract_whole(values.take(pa.array(np.flatnonzero(whole))), pattern)
+    more_rows = np.flatnonzero(whole)[more_rows]
+    order = pa.array(np.argsort(np.concatenate([rows, more_rows]), kind="stable"))
+    merged = {name: pa.concat_arrays([found[name], more[name].cast(found[name].type)]).take(order) for name in found}
+    return np.sort(np.concatenate([rows, more_rows])), merged
+
+
+def _closing_paren(pattern: str, opening: int) -> int | None:
+    """Where the group opened at `opening` closes."""
+    depth, in_class, i = 0, False, opening
+    while i < len(pattern):
+        char = pattern[i]
+        if char == "\\":
+            i += 2
+            continue
+        if in_class:
+            in_class = char != "]"
+        elif char == "[":
+            in_class = True
+            if pattern[i + 1 : i + 2] == "^":
+                i += 1
+            if pattern[i + 1 : i + 2] == "]":
+                i += 1
+        elif char == "(":
+            depth += 1
+        elif char == ")":
+            depth -= 1
+            if depth == 0:
+                return i
+        i += 1
+    return None
+
+
+def _has_top_level_branch(pattern: str) -> bool:
+    depth, in_class, i = 0, False, 0
+    while i < len(pattern):
+        char = pattern[i]
+        if char == "\\":
+            i += 2
+            continue
+        if in_class:
+            in_class = char != "]"
+        elif char == "[":
+            in_class = True
+            if pattern[i + 1 : i + 2] == "^":
+                i += 1
+            if pattern[i + 1 : i + 2] == "]":
+                i += 1  # a `]` first in a class is a character
+        elif char == "(":
+            depth += 1
+        elif char == ")":
+            depth -= 1
+        elif char == "|" and depth == 0:
+            return True
+        i += 1
+    return False
