@@ -140,6 +140,8 @@ def _extract_split(values: pa.Array, split: _Split, pattern: str) -> tuple[np.nd
     if split.body is None:  # `.*` matches whatever the head leaves (lines hold no newline)
         return rows, found
     body = f"^(?:{split.body})$"
+    if _ends_with_anything(split.body):  # `.*$` matches whatever is left: the match (and the work) can end before
+        body = f"^(?:{split.body[:-2]})"
     if re.compile(split.body).groups:
         in_body = pc.extract_regex(message, body)
         ok = np.asarray(in_body.is_valid().to_numpy(zero_copy_only=False), dtype=bool)
@@ -159,6 +161,20 @@ def _extract_split(values: pa.Array, split: _Split, pattern: str) -> tuple[np.nd
     order = pa.array(np.argsort(np.concatenate([rows, more_rows]), kind="stable"))
     merged = {name: pa.concat_arrays([found[name], more[name].cast(found[name].type)]).take(order) for name in found}
     return np.sort(np.concatenate([rows, more_rows])), merged
+
+
+def _ends_with_anything(pattern: str) -> bool:
+    """Does the pattern end with an unescaped `.*` that closes no group (so that it can simply be dropped)?"""
+    if not pattern.endswith(".*") or _has_top_level_branch(pattern):
+        return False  # (in `a|b.*` the `.*` belongs to `b` alone)
+    backslashes = len(pattern[:-2]) - len(pattern[:-2].rstrip("\\"))
+    if backslashes % 2:
+        return False
+    try:
+        re.compile(pattern[:-2])
+    except re.error:
+        return False
+    return True
 
 
 def _closing_paren(pattern: str, opening: int) -> int | None:

@@ -104,3 +104,12 @@ def test_patterns_without_a_head_to_cut_off_are_read_whole():
     got = extract(lines, re.compile(r"^a|(?P<x>b)(?P<message>.*)$"))
     assert got.index.tolist() == [0, 1]
     assert got.loc[1].tolist() == ["b", "cd"]
+
+
+def test_a_body_that_ends_with_anything_is_matched_only_as_far_as_it_must_be():
+    # `x.*$` ends the match early; in `a|x.*` the `.*` belongs to one alternative and cannot be dropped.
+    pattern = r"^(?P<name>\w+) (?P<message>(?P<kind>a)|(?P<other>x).*)$"
+    lines = pd.Series(["n a", "n ab", "n xyz", "n x"], dtype="str")
+    got = extract(lines, re.compile(pattern))
+    assert got.index.tolist() == [0, 2, 3]
+    pd.testing.assert_frame_equal(got, _whole(lines, pattern)[["name", "message", "kind", "other"]])
