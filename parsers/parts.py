@@ -90,23 +90,22 @@ def source_size(source: Source) -> int:
         return 0
 
 
-def _split(source: Source, size: int, settings: ReadSettings, part_bytes: int) -> list[Part]:
-    whole = [Part(source, large=True)]
+def _split(source: Source, size: int, settings: ReadSettings, part_bytes: int) -> Iterator[Part]:
+    """The file's parts, each given as soon as the cut that ends it is found."""
+    whole = Part(source, large=True)
     count = round(size / part_bytes)
     if count < 2 or settings.options.since is not None:
-        return whole  # (with --since, the reader bisects a sorted file instead)
+        yield whole  # (with --since, the reader bisects a sorted file instead)
+        return
     plan = _splittable_plan(source, settings)
     if plan is None:
-        return whole
-    cuts = _cuts(source.path, size, plan, TimeContext(tz=settings.zone), -(-size // count))
-    if not cuts:
-        return whole
-    bounds = [(0, 1), *cuts]
-    parts = []
-    for i, (start, first_line) in enumerate(bounds):
-        end = bounds[i + 1][0] if i + 1 < len(bounds) else None
-        parts.append(Part(source, start, end, first_line, plan, final=end is None, large=True))
-    return parts
+        yield whole
+        return
+    start, first_line = 0, 1
+    for cut, cut_line in _cuts(source.path, size, plan, TimeContext(tz=settings.zone), -(-size // count)):
+        yield Part(source, start, cut, first_line, plan, final=False, large=True)
+        start, first_line = cut, cut_line
+    yield Part(source, start, None, first_line, plan, final=True, large=True) if start else whole
 
 
 def _splittable_plan(source: Source, settings: ReadSettings) -> FormatPlan | None:
@@ -128,9 +127,9 @@ def _splittable_plan(source: Source, settings: ReadSettings) -> FormatPlan | Non
     return plan
 
 
-def _cuts(path: str, size: int, plan: FormatPlan, ctx: TimeContext, part_bytes: int) -> list[tuple[int, int]]:
+def _cuts(path: str, size: int, plan: FormatPlan, ctx: TimeContext, part_bytes: int) -> Iterator[tuple[int, int]]:
     """(offset, line number) of each cut: the first event-opening line at or after every `part_bytes`."""
-    cuts: list[tuple[int, int]] = []
+    last = 0
     newlines = 0  # newlines in [0, counted)
     counted = 0
     with open(path, "rb") as fh:
@@ -144,10 +143,10 @@ def _cuts(path: str, size: int, plan: FormatPlan, ctx: TimeContext, part_bytes: 
                 found = _first_start(window, plan, ctx)
                 if found is not None or window_bytes >= part_bytes:
                     break
-            if found is not None and (not cuts or target + found > cuts[-1][0]):
-                cuts.append((target + found, newlines + window.count(b"\n", 0, found) + 1))
+            if found is not None and target + found > last:
+                last = target + found
+                yield last, newlines + window.count(b"\n", 0, found) + 1
             target += part_bytes
-    return cuts
 
 
 def _count_newlines(fh, start: int, end: int) -> int:
