@@ -7,7 +7,6 @@ one object), the caller reads that block line by line instead.
 
 from __future__ import annotations
 
-import io
 
 import numpy as np
 import pandas as pd
@@ -15,7 +14,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.json as pa_json
 
-from parsers.vector_re import to_str_series
+from parsers.vector_re import as_arrow, to_str_series
 
 _PRIMITIVE = (pa.types.is_string, pa.types.is_large_string, pa.types.is_integer, pa.types.is_floating,
               pa.types.is_boolean)
@@ -23,16 +22,25 @@ _PRIMITIVE = (pa.types.is_string, pa.types.is_large_string, pa.types.is_integer,
 
 def read_table(texts: pd.Series) -> pa.Table | None:
     """The lines as an Arrow table (one row per line), or None when Arrow cannot read them as one block."""
-    data = "\n".join(texts.tolist()).encode("utf-8", errors="replace")
     try:
+        data = _joined(texts)
         table = pa_json.read_json(
-            io.BytesIO(data),
-            read_options=pa_json.ReadOptions(block_size=len(data) + 1),
+            pa.BufferReader(data),
+            read_options=pa_json.ReadOptions(block_size=data.size + 1),
             parse_options=pa_json.ParseOptions(newlines_in_values=False),
         )
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError, pa.ArrowTypeError):
         return None
     return table if table.num_rows == len(texts) else None
+
+
+def _joined(texts: pd.Series) -> pa.Buffer:
+    """The lines joined by newlines, in Arrow (the column's strings never become Python objects)."""
+    values = pc.fill_null(as_arrow(texts), "")
+    if not pa.types.is_large_string(values.type):
+        values = values.cast(pa.large_string())
+    whole = pa.LargeListArray.from_arrays(pa.array([0, len(values)], pa.int64()), values)
+    return pc.binary_join(whole, pa.scalar("\n", pa.large_string()))[0].as_buffer()
 
 
 def column(table: pa.Table, key: str) -> pa.Array | None:
