@@ -100,9 +100,19 @@ def premine_events(events: pd.DataFrame) -> MinedChunk:
     picked = events.iloc[rows]
     candidates = pd.DataFrame({"row": rows, "path": picked["path"].to_numpy(), "line": picked["line"].to_numpy(),
                                "text": picked["message"].to_numpy()})
-    levels = pd.DataFrame({"pair": codes, "level": events["level"].to_numpy()}).value_counts().rename("n").reset_index()
+    levels = _level_counts(codes, events["level"])
     table = _compact(events, np.full(len(events), -1, dtype=np.int64))
     return MinedChunk(table, premined, candidates, levels)
+
+
+def _level_counts(pair_codes: np.ndarray, levels: pd.Series) -> pd.DataFrame:
+    """Events per (pair, level) present: a handful of levels, so one bincount over combined codes."""
+    level_codes, level_names = pd.factorize(levels.fillna(""), use_na_sentinel=False)
+    width = max(len(level_names), 1)
+    counts = np.bincount(pair_codes * width + level_codes, minlength=0)
+    present = np.flatnonzero(counts)
+    names = np.asarray(level_names, dtype=object)
+    return pd.DataFrame({"pair": present // width, "level": names[present % width], "n": counts[present]})
 
 
 def take_chunk(mined: MinedLogs, miner: TemplateMiner, chunk: MinedChunk,
