@@ -44,20 +44,26 @@ EXCEPTION_LINE = r"^[A-Za-z_$][\w$]*(?:\.[\w$]+)+(?::\s|$)"
 
 def continuation_mask(text: pd.Series, parsed: pd.Series, fold_unparsed: bool) -> pd.Series:
     """True for lines that belong to the event above. The first line never does (it opens the chunk)."""
-    unparsed = ~parsed.astype(bool)
-    looks = search(text, CONTINUATION)
-    opens = search(text, STARTS)
-    previous_opened_here = parsed.shift(1, fill_value=True)
-    # A bare "Traceback" right under a header line belongs to it (logger.exception); elsewhere it opens a crash.
-    opens &= ~(text.str.startswith("Traceback") & previous_opened_here.astype(bool))
-    mask = unparsed & (looks | fold_unparsed) & ~opens
-    if not fold_unparsed:
-        after = unparsed & search(text, AFTER_CONTINUATION)
-        for _ in range(3):  # a closing line may follow another such line (Go: frame line then file line)
-            mask = mask | (after & mask.shift(1, fill_value=False))
+    parsed_here = parsed.to_numpy(dtype=bool)
+    mask = np.zeros(len(text), dtype=bool)
+    # Only a line no format read can continue an event: the shapes are looked for among those alone.
+    rows = np.flatnonzero(~parsed_here)
+    if len(rows):
+        lines = text.iloc[rows]
+        looks = np.array(search(lines, CONTINUATION), dtype=bool)
+        opens = np.array(search(lines, STARTS), dtype=bool)  # (a copy: the Series' own array is read-only)
+        # A bare "Traceback" right under a header line belongs to it (logger.exception); elsewhere it opens a crash.
+        under_header = np.concatenate([[True], parsed_here[:-1]])[rows]
+        opens &= ~(lines.str.startswith("Traceback").fillna(False).to_numpy(dtype=bool) & under_header)
+        mask[rows] = (looks | fold_unparsed) & ~opens
+        if not fold_unparsed:
+            after = np.zeros(len(text), dtype=bool)
+            after[rows] = search(lines, AFTER_CONTINUATION)
+            for _ in range(3):  # a closing line may follow another such line (Go: frame line then file line)
+                mask |= after & np.concatenate([[False], mask[:-1]])
     if len(mask):
-        mask.iloc[0] = False
-    return mask
+        mask[0] = False
+    return pd.Series(mask, index=text.index)
 
 
 def fold(events: pd.DataFrame, text: pd.Series, spans: pd.Series, is_continuation: pd.Series) -> pd.DataFrame:

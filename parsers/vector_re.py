@@ -150,7 +150,7 @@ def _extract_split(values: pa.Array, split: _Split, pattern: str) -> tuple[np.nd
         ok = np.asarray(pc.match_substring_regex(message, body).to_numpy(zero_copy_only=False), dtype=bool)
     kept = pa.array(np.flatnonzero(ok))
     rows, found = rows[ok], {name: column.take(kept) for name, column in found.items()}
-    whole = np.asarray(pc.match_substring_regex(values, pattern).to_numpy(zero_copy_only=False), dtype=bool)
+    whole = np.array(pc.match_substring_regex(values, pattern).to_numpy(zero_copy_only=False), dtype=bool)
     whole[rows] = False
     if not whole.any():
         return rows, found
