@@ -152,13 +152,19 @@ def _iso_like(text: pd.Series, ctx: TimeContext) -> pd.Series:
     zoned = search(text, _ZONE_AT_END.pattern)
     out = pd.Series(pd.NaT, index=text.index, dtype="datetime64[ns, UTC]")
     if zoned.all():
-        return pd.to_datetime(text, format="ISO8601", utc=True, errors="coerce").astype(out.dtype)
+        return _read_iso(text, zoned=True)
     if zoned.any():
-        out[zoned] = pd.to_datetime(text[zoned], format="ISO8601", utc=True, errors="coerce").astype(out.dtype)
+        out[zoned] = _read_iso(text[zoned], zoned=True)
     if (~zoned).any():
-        naive = pd.to_datetime(text[~zoned], format="ISO8601", errors="coerce")
-        out[~zoned] = _localize(naive.astype("datetime64[ns]"), ctx)
+        out[~zoned] = _localize(_read_iso(text[~zoned], zoned=False), ctx)
     return out
+
+
+def _read_iso(text: pd.Series, zoned: bool) -> pd.Series:
+    """ISO 8601 text as UTC times (zoned) or naive ones; unreadable ones are NaT."""
+    if zoned:
+        return _in_ns(pd.to_datetime(text, format="ISO8601", utc=True, errors="coerce"))
+    return _in_ns(pd.to_datetime(text, format="ISO8601", errors="coerce"))
 
 
 def _iso_rewrite(text: pd.Series) -> pd.Series:
@@ -168,10 +174,23 @@ def _iso_rewrite(text: pd.Series) -> pd.Series:
     return _fix(text, r" ?(?:UTC|GMT)$", "Z")
 
 
+def _in_ns(times: pd.Series) -> pd.Series:
+    """Times at nanosecond resolution, the event table's. pandas reads a year past 2262 (or before 1677) at a
+    coarser one, which nanoseconds cannot hold: such a time is unreadable here (NaT), not a crash."""
+    zone = times.dt.tz
+    target = "datetime64[ns, UTC]" if zone is not None else "datetime64[ns]"
+    if times.dtype == target:
+        return times
+    low, high = pd.Timestamp.min, pd.Timestamp.max
+    if zone is not None:
+        low, high = low.tz_localize("UTC"), high.tz_localize("UTC")
+    return times.where((times >= low) & (times <= high)).astype(target)
+
+
 def _with_format(text: pd.Series, fmt: str, ctx: TimeContext, zoned: bool = False) -> pd.Series:
     if zoned:
-        return pd.to_datetime(text, format=fmt, utc=True, errors="coerce").astype("datetime64[ns, UTC]")
-    naive = pd.to_datetime(text, format=fmt, errors="coerce").astype("datetime64[ns]")
+        return _in_ns(pd.to_datetime(text, format=fmt, utc=True, errors="coerce"))
+    naive = _in_ns(pd.to_datetime(text, format=fmt, errors="coerce"))
     return _localize(naive, ctx)
 
 

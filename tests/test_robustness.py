@@ -244,6 +244,28 @@ def test_far_future_and_past_timestamps_do_not_stretch_the_incident(tmp_path):
     assert start is not None and start.startswith("2024-03-10"), findings["incident"]
 
 
+def test_years_nanoseconds_cannot_hold_are_unread_times_not_a_crash(tmp_path):
+    # pandas reads 2500 and 1600 at a coarser resolution than the event table's nanoseconds; this used to end the
+    # run with OutOfBoundsDatetime. Each shape goes through its own reader: ISO with and without a zone, CLF.
+    logs = tmp_path / "logs"
+    logs.mkdir()
+    (logs / "zoned.log").write_text("".join(
+        f"{year}-03-10T09:00:{i:02d}Z INFO [main] com.shop.Clock: tick {i}\n"
+        for i, year in enumerate(["2024"] * 20 + ["2500", "1600"] + ["2024"] * 20)))
+    (logs / "naive.log").write_text("".join(
+        f"{year}-03-10 09:00:{i:02d},123 - shop.clock - INFO - tick {i}\n"
+        for i, year in enumerate(["2024"] * 20 + ["2500"] + ["2024"] * 20)))
+    (logs / "access.log").write_text("".join(
+        f'10.0.0.{i} - - [10/Mar/{year}:09:00:{i:02d} +0000] "GET /cart HTTP/1.1" 200 12 "-" "curl/8"\n'
+        for i, year in enumerate(["2024"] * 20 + ["2999"] + ["2024"] * 20)))
+    result, findings = analyze(tmp_path, logs)
+    assert_ran(result)
+    for name, lines in (("zoned.log", 42), ("naive.log", 41), ("access.log", 41)):
+        src = source(findings, name)
+        assert src["lines"] == lines and src["first_time"].startswith("2024-03-10"), src
+        assert src["last_time"].startswith("2024-03-10"), src
+
+
 # -- many ------------------------------------------------------------------------------------------------------
 def test_symlink_loops_end_and_the_real_log_is_read(tmp_path):
     built = bad.symlink_loops(tmp_path / "logs")
