@@ -17,7 +17,7 @@ import sys
 from collections import deque
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
-from itertools import islice
+from itertools import chain, islice
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 
@@ -103,16 +103,19 @@ def _results(tasks: Iterable[Task], settings: ReadSettings, workers: int,
              while_waiting: Callable[[], None] | None = None) -> Iterator[TaskResult]:
     """Each task's result, in task order. At most two tasks per worker are in flight, so results waiting for
     the miner never pile up in memory."""
+    queued = iter(tasks)
+    first = list(islice(queued, workers)) if workers > 1 else []
+    workers = min(workers, len(first))  # (an input that is one task, a .gz file say, needs no pool)
     if workers <= 1:
-        for task in tasks:
+        for task in chain(first, queued):
             yield premine_task(task, settings)
         return
     # An executor, not multiprocessing.Pool: when a worker dies (the kernel's OOM killer) a Pool waits for its
     # task for ever; the executor says so.
     pool = ProcessPoolExecutor(workers, mp_context=_context(), initializer=_quiet_worker)
     try:
-        queued = iter(tasks)
-        in_flight: deque = deque(pool.submit(premine_task, task, settings) for task in islice(queued, 2 * workers))
+        in_flight: deque = deque(pool.submit(premine_task, task, settings)
+                                 for task in chain(first, islice(queued, workers)))
         if while_waiting is not None:
             while_waiting()  # (after the workers were forked: none of them inherits what this does)
         while in_flight:

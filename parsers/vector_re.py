@@ -79,7 +79,9 @@ def extract(lines: pd.Series, regex: re.Pattern) -> pd.DataFrame:
     if lines.empty:
         return pd.DataFrame({n: pd.Series([], dtype="str") for n in names}, index=lines.index[:0])
     values = as_arrow(lines)
-    split = _split_of(regex.pattern)
+    # `.` never matches a newline, and a line holds one only inside an envelope (a Docker `log` value): such a
+    # column is read by the whole pattern, which refuses the line as it always did.
+    split = _split_of(regex.pattern) if not pc.any(pc.match_substring(values, "\n")).as_py() else None
     try:
         rows, found = _extract_split(values, split, regex.pattern) if split else _extract_whole(values, regex.pattern)
     except _RE2_REFUSES:
@@ -124,6 +126,8 @@ def _split_of(pattern: str) -> _Split | None:
     head, body = pattern[:at], pattern[at + len(_MESSAGE_GROUP) : close]
     if _has_top_level_branch(head):
         return None  # `^a|b(?P<message>.*)$` is `^a` or `b...`: no head to cut off
+    if body != ".*" and _looks_behind(body):
+        return None  # matched on the message alone, `\b` or `^` would not see the head's last character
     try:
         if not re.compile(head).groups:
             return None
@@ -175,6 +179,30 @@ def _ends_with_anything(pattern: str) -> bool:
     except re.error:
         return False
     return True
+
+
+def _looks_behind(pattern: str) -> bool:
+    r"""Does the pattern hold an assertion about the text before a position (`^`, `\A`, `\b`, `\B`) outside a class?"""
+    in_class, i = False, 0
+    while i < len(pattern):
+        char = pattern[i]
+        if char == "\\":
+            if not in_class and pattern[i + 1 : i + 2] in ("b", "B", "A"):
+                return True
+            i += 2
+            continue
+        if in_class:
+            in_class = char != "]"
+        elif char == "[":
+            in_class = True
+            if pattern[i + 1 : i + 2] == "^":
+                i += 1
+            if pattern[i + 1 : i + 2] == "]":
+                i += 1
+        elif char == "^":
+            return True
+        i += 1
+    return False
 
 
 def _closing_paren(pattern: str, opening: int) -> int | None:

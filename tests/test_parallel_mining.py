@@ -138,3 +138,15 @@ def test_a_large_file_is_cut_into_as_many_parts_as_its_size_asks(tmp_path):
     whole = pd.concat([b.events for b in read_logs([str(path)], ParseOptions(tz="UTC", part_bytes=1 << 40))])
     cut = pd.concat([b.events for b in read_logs([str(path)], ParseOptions(tz="UTC", part_bytes=size // 20))])
     assert whole["line"].tolist() == cut["line"].tolist() and whole["message"].tolist() == cut["message"].tolist()
+
+
+def test_an_input_that_is_one_task_is_read_without_worker_processes(tmp_path, monkeypatch):
+    # A compressed file cannot be cut: one task, so forking workers would only cost memory.
+    path = tmp_path / "app.log.gz"
+    with gzip.open(path, "wt") as fh:
+        fh.writelines(f"2025-01-01T00:00:{i % 60:02d}Z INFO svc request {i} done\n" for i in range(2000))
+    pools = []
+    monkeypatch.setattr(parallel_mining, "ProcessPoolExecutor",
+                        lambda *a, **k: pools.append(a) or pytest.fail("a pool"))
+    mined = mine_logs([str(path)], ParseOptions(tz="UTC"), TemplateMiner(), jobs=8, parallel_from_bytes=1)
+    assert mined.events == 2000 and not pools

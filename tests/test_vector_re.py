@@ -113,3 +113,20 @@ def test_a_body_that_ends_with_anything_is_matched_only_as_far_as_it_must_be():
     got = extract(lines, re.compile(pattern))
     assert got.index.tolist() == [0, 2, 3]
     pd.testing.assert_frame_equal(got, _whole(lines, pattern)[["name", "message", "kind", "other"]])
+
+
+def test_a_line_holding_a_newline_is_refused_as_by_the_whole_pattern():
+    # `.` never matches a newline; inside a Docker `log` value a line may hold one, and reading in parts took it.
+    pattern = r"^(?P<t>\d+) (?P<message>.*)$"
+    lines = pd.Series(["1 a\nb", "2 c"], dtype="str")
+    got = extract(lines, re.compile(pattern))
+    assert got.index.tolist() == [1]
+    pd.testing.assert_frame_equal(got, _whole(lines, pattern)[["t", "message"]])
+
+
+def test_a_body_that_looks_behind_its_start_is_read_whole():
+    # On the message alone `\b` would see no letter before `x`; in the line it sees `R`, and there is no boundary.
+    pattern = r"^(?P<level>[A-Z]+)(?P<message>\bx.*)$"
+    assert _split_of(pattern) is None
+    lines = pd.Series(["ERRORx", "ERROR x"], dtype="str")
+    assert extract(lines, re.compile(pattern)).empty
