@@ -8,6 +8,7 @@ helpers call Arrow directly and fall back to pandas only for what RE2 cannot run
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import numpy as np
@@ -183,59 +184,27 @@ def _ends_with_anything(pattern: str) -> bool:
 
 def _looks_behind(pattern: str) -> bool:
     r"""Does the pattern hold an assertion about the text before a position (`^`, `\A`, `\b`, `\B`) outside a class?"""
-    in_class, i = False, 0
-    while i < len(pattern):
-        char = pattern[i]
-        if char == "\\":
-            if not in_class and pattern[i + 1 : i + 2] in ("b", "B", "A"):
-                return True
-            i += 2
-            continue
-        if in_class:
-            in_class = char != "]"
-        elif char == "[":
-            in_class = True
-            if pattern[i + 1 : i + 2] == "^":
-                i += 1
-            if pattern[i + 1 : i + 2] == "]":
-                i += 1
-        elif char == "^":
-            return True
-        i += 1
-    return False
+    return any(token in ("^", "\\A", "\\b", "\\B") for _, token, _ in _syntax(pattern))
 
 
 def _closing_paren(pattern: str, opening: int) -> int | None:
     """Where the group opened at `opening` closes."""
-    depth, in_class, i = 0, False, opening
-    while i < len(pattern):
-        char = pattern[i]
-        if char == "\\":
-            i += 2
-            continue
-        if in_class:
-            in_class = char != "]"
-        elif char == "[":
-            in_class = True
-            if pattern[i + 1 : i + 2] == "^":
-                i += 1
-            if pattern[i + 1 : i + 2] == "]":
-                i += 1
-        elif char == "(":
-            depth += 1
-        elif char == ")":
-            depth -= 1
-            if depth == 0:
-                return i
-        i += 1
-    return None
+    return next((at for at, token, depth in _syntax(pattern, opening) if token == ")" and depth == 0), None)
 
 
 def _has_top_level_branch(pattern: str) -> bool:
-    depth, in_class, i = 0, False, 0
+    return any(token == "|" and depth == 0 for _, token, depth in _syntax(pattern))
+
+
+def _syntax(pattern: str, start: int = 0) -> Iterator[tuple[int, str, int]]:
+    """(position, token, group depth after it) for each character or escape outside character classes, from
+    `start`; the depth counts the groups opened since `start`."""
+    depth, in_class, i = 0, False, start
     while i < len(pattern):
         char = pattern[i]
         if char == "\\":
+            if not in_class:
+                yield i, pattern[i : i + 2], depth
             i += 2
             continue
         if in_class:
@@ -246,11 +215,7 @@ def _has_top_level_branch(pattern: str) -> bool:
                 i += 1
             if pattern[i + 1 : i + 2] == "]":
                 i += 1  # a `]` first in a class is a character
-        elif char == "(":
-            depth += 1
-        elif char == ")":
-            depth -= 1
-        elif char == "|" and depth == 0:
-            return True
+        else:
+            depth += (char == "(") - (char == ")")
+            yield i, char, depth
         i += 1
-    return False
