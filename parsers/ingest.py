@@ -68,6 +68,8 @@ def raise_nothing_readable() -> None:
 
 def read_settings(options: ParseOptions) -> ReadSettings:
     """The options resolved once per run: custom formats loaded, a forced format and the zone checked."""
+    if not options.read_times and (options.since is not None or options.until is not None):
+        raise ValueError("--since and --until need the times read (ParseOptions.read_times)")
     custom = load_custom_formats(options.config_path)
     return ReadSettings(options, _zone(options.tz), _forced_format(options.format, custom), custom)
 
@@ -121,7 +123,8 @@ def _read_part(part: Part, settings: ReadSettings, plans: dict[str, FormatPlan])
         reader.close()
         yield EventBatch(stats, _empty_events(), last=True)
         return
-    ctx = TimeContext(tz=settings.zone, start_year=settings.options.year, mtime=source.mtime)
+    ctx = TimeContext(tz=settings.zone, start_year=settings.options.year, mtime=source.mtime,
+                      skip=not settings.options.read_times)
     try:
         yield from _batches(reader, stats, ctx, settings, plans, part)
     finally:
@@ -244,7 +247,7 @@ def _finish(events: pd.DataFrame, source: Source, stats: SourceStats, carry: _Ca
         stats.lines_unparsed += int(events["lines_unparsed"].sum())
     else:
         stats.lines_unparsed += int(events.loc[~events["parsed"], "lines"].sum())
-    no_time = events["time"].isna()
+    no_time = events["time"].isna() if options.read_times else pd.Series(False, index=events.index)
     stats.lines_without_time += int(no_time.sum())
     if no_time.any():
         filled = events["time"].ffill()

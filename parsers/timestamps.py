@@ -97,6 +97,7 @@ class TimeContext:
     start_year: int | None = None  # --year
     mtime: datetime | None = None
     zone_assumed: str | None = None  # set once a zone-less stamp was read
+    skip: bool = False  # read no times at all (every one NaT): for work that uses none (ParseOptions.read_times)
     _year: int | None = field(default=None, repr=False)
     _last_month: int | None = field(default=None, repr=False)
 
@@ -230,6 +231,8 @@ def _epoch(text: pd.Series) -> pd.Series:
 
 def parse_times(raw: pd.Series, spec_name: str, ctx: TimeContext) -> pd.Series:
     """Parse a column of timestamps all of one shape; unreadable or missing ones become NaT."""
+    if ctx.skip:
+        return _unread(raw)
     text = _fix(raw.astype("str").str.strip(), r"\s\s+", " ")
     present = raw.notna() & (text != "")
     out = pd.Series(pd.NaT, index=raw.index, dtype="datetime64[ns, UTC]")
@@ -297,6 +300,8 @@ def _likely_first(text: pd.Series) -> list[tuple[str, str]]:
 
 def parse_mixed_times(raw: pd.Series, ctx: TimeContext) -> pd.Series:
     """Parse a column whose shapes may differ row to row (JSON `time` fields): classify, then parse per shape."""
+    if ctx.skip:
+        return _unread(raw)
     out = pd.Series(pd.NaT, index=raw.index, dtype="datetime64[ns, UTC]")
     text = raw.astype("str").str.strip()
     remaining = raw.notna() & (text != "")
@@ -316,6 +321,12 @@ def parse_mixed_times(raw: pd.Series, ctx: TimeContext) -> pd.Series:
 
 def parse_with_format(raw: pd.Series, fmt: str, ctx: TimeContext) -> pd.Series:
     """A user's own strftime format (custom formats in logrca.toml); zone-less ones get the assumed zone."""
+    if ctx.skip:
+        return _unread(raw)
     text = raw.astype("str").str.strip()
     zoned = "%z" in fmt or "%Z" in fmt
     return _with_format(text.where(raw.notna()), fmt, ctx, zoned=zoned)
+
+
+def _unread(raw: pd.Series) -> pd.Series:
+    return pd.Series(pd.NaT, index=raw.index, dtype="datetime64[ns, UTC]")

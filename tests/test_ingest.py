@@ -430,3 +430,10 @@ def test_no_batch_holds_more_events_than_batch_lines_when_events_are_held_back(t
             batches = list(read_logs([str(path)], ParseOptions(tz="UTC", batch_lines=size)))
             assert max(len(b.events) for b in batches) <= size, (path.name, size)
             assert sum(int(b.events["lines"].sum()) for b in batches) == lines
+
+
+def test_a_time_window_needs_the_times_read(tmp_path):
+    write(tmp_path, "app.log", "2026-11-20 06:00:00,001 INFO started\n")
+    since = datetime(2026, 11, 20, tzinfo=timezone.utc)
+    with pytest.raises(ValueError, match="--since"):
+        list(read_logs([str(tmp_path)], ParseOptions(since=since, read_times=False)))

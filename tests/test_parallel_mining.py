@@ -150,3 +150,17 @@ def test_an_input_that_is_one_task_is_read_without_worker_processes(tmp_path, mo
                         lambda *a, **k: pools.append(a) or pytest.fail("a pool"))
     mined = mine_logs([str(path)], ParseOptions(tz="UTC"), TemplateMiner(), jobs=8, parallel_from_bytes=1)
     assert mined.events == 2000 and not pools
+
+
+def test_reading_no_times_changes_nothing_but_the_times(logs):
+    """`logrca templates` reads no times: events, templates, examples and line counts must not depend on them
+    (syslog years, CRI envelopes, JSON `ts` fields and traces are all in the demo's logs)."""
+    timed, _, timed_table, timed_catalog = _mine(logs, ParseOptions(tz="UTC", part_bytes=100_000), jobs=2)
+    untimed, _, untimed_table, untimed_catalog = _mine(
+        logs, ParseOptions(tz="UTC", part_bytes=100_000, read_times=False), jobs=2)
+    assert timed_table["time"].notna().all() and untimed_table["time"].isna().all()
+    pd.testing.assert_frame_equal(timed_table.drop(columns="time"), untimed_table.drop(columns="time"))
+    assert {t: (i.text, i.count, i.level, i.examples) for t, i in timed_catalog.items()} == \
+        {t: (i.text, i.count, i.level, i.examples) for t, i in untimed_catalog.items()}
+    assert [(s.path, s.format, s.lines, s.lines_unparsed) for s in timed.sources] == \
+        [(s.path, s.format, s.lines, s.lines_unparsed) for s in untimed.sources]
