@@ -16,9 +16,10 @@ from parsers.timestamps import TimeContext, parse_mixed_times
 from parsers.vector_re import to_str_series
 
 UNKNOWN = "unknown"  # the format of lines no format read
+Lines = list[str] | pa.LargeStringArray  # decoded lines without their line ends (LineReader.blocks gives Arrow's)
 
 
-def parse_chunk(lines: list[str], first_line: int, plan: FormatPlan, ctx: TimeContext, hold_last: bool):
+def parse_chunk(lines: Lines, first_line: int, plan: FormatPlan, ctx: TimeContext, hold_last: bool):
     """Events of a chunk, and how many trailing lines (the last event's) were held back for the next chunk."""
     text, events, spans = _read_lines(lines, plan, ctx)
     is_cont = continuation_mask(text, events["parsed"], plan.fold_unparsed)
@@ -35,16 +36,17 @@ def parse_chunk(lines: list[str], first_line: int, plan: FormatPlan, ctx: TimeCo
     return events.reset_index(drop=True), held
 
 
-def event_starts(lines: list[str], plan: FormatPlan, ctx: TimeContext) -> np.ndarray:
+def event_starts(lines: Lines, plan: FormatPlan, ctx: TimeContext) -> np.ndarray:
     """Per line: whether a format read its header and found a time in it. Such a line never continues the event
     above it (only unparsed lines do), so a file can be cut just before it without changing any event."""
     _, events, _ = _read_lines(lines, plan, ctx)
     return (events["parsed"] & events["time"].notna()).to_numpy(dtype=bool)
 
 
-def _read_lines(lines: list[str], plan: FormatPlan, ctx: TimeContext):
+def _read_lines(lines: Lines, plan: FormatPlan, ctx: TimeContext):
     """(text after any envelope, fields per line with `format` and `parsed`, physical lines per row)."""
-    raw = to_str_series(pa.array(lines, type=pa.large_string()), pd.RangeIndex(len(lines)))
+    values = lines if isinstance(lines, pa.Array) else pa.array(lines, type=pa.large_string())
+    raw = to_str_series(values, pd.RangeIndex(len(lines)))
     if plan.envelope:
         text, envelope_times, spans = unwrap(raw, plan.envelope)
     else:

@@ -9,6 +9,7 @@ import gzip
 import lzma
 import os
 import re
+import struct
 import sys
 import zlib
 from collections.abc import Iterator, Sequence
@@ -16,10 +17,14 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import BinaryIO
 
+import pyarrow as pa
+import pyarrow.compute as pc
+
 from parsers.errors import UserError
 from parsers.records import SourceStats
 
 STDIN = "<stdin>"
+NO_LINES = pa.array([], type=pa.large_string())
 _BLOCK = 4 << 20  # bytes read at a time
 _MAX_LINE = 16 << 20  # a "line" longer than this is cut (and the cut counted in a warning)
 _MAGIC = ((b"\x1f\x8b", "gz"), (b"BZh", "bz2"), (b"\xfd7zXZ\x00", "xz"), (b"\x28\xb5\x2f\xfd", "zst"))
@@ -272,8 +277,23 @@ class LineReader:
             self.stats.bytes_undecodable += text.count("\ufffd") - data.count("\ufffd".encode())
             return text
 
-    def blocks(self) -> Iterator[list[str]]:
-        """Lists of lines (no line ends), a few megabytes at a time, in file order."""
+    def _utf8_lines(self, data: bytes) -> pa.LargeStringArray:
+        """The lines of a run of UTF-8 bytes that ends a line (or the file). Split by Arrow: the lines never
+        become Python strings, which would cost more than the rest of reading them (and be copied to Arrow
+        again for parsing). Bytes that are not UTF-8 take the decoder's way, replaced and counted."""
+        data = data.replace(b"\r\n", b"\n") if b"\r" in data else data
+        try:
+            whole = pa.LargeStringArray.from_buffers(1, pa.py_buffer(struct.pack("<2q", 0, len(data))),
+                                                     pa.py_buffer(data))
+            whole.validate(full=True)
+        except pa.ArrowInvalid:
+            split = self._decode(data, None).split("\n")
+            return pa.array(split[:-1] if split[-1] == "" else split, type=pa.large_string())
+        lines = pc.split_pattern(whole, "\n").flatten()
+        return lines.slice(0, len(lines) - 1) if data.endswith(b"\n") or not data else lines
+
+    def blocks(self) -> Iterator[pa.LargeStringArray]:
+        """The lines (no line ends) as Arrow strings, a few megabytes at a time, in file order."""
         decoder, _ = self._decoder()
         pending = self._head
         if decoder is None and pending.startswith(codecs.BOM_UTF8):
@@ -297,10 +317,11 @@ class LineReader:
                 # One incremental decoder for the whole stream: it keeps a code unit cut by a block edge.
                 text = carry + self._decode(pending, decoder, final=exhausted)
                 pending = b""
-                lines = text.replace("\r\n", "\n").split("\n")
-                carry = "" if exhausted else lines.pop()
-                if exhausted and lines and lines[-1] == "":
-                    lines.pop()
+                split = text.replace("\r\n", "\n").split("\n")
+                carry = "" if exhausted else split.pop()
+                if exhausted and split and split[-1] == "":
+                    split.pop()
+                lines = pa.array(split, type=pa.large_string())
             else:
                 cut = len(pending) if exhausted else pending.rfind(b"\n") + 1
                 if cut == 0 and len(pending) > _MAX_LINE:
@@ -310,11 +331,8 @@ class LineReader:
                     cut = len(pending)
                 if cut == 0:
                     continue
-                text = self._decode(pending[:cut], None).replace("\r\n", "\n")
+                lines = self._utf8_lines(pending[:cut])
                 pending = pending[cut:]
-                lines = text.split("\n")
-                if lines and lines[-1] == "":
-                    lines.pop()
-            if lines:
+            if len(lines):
                 self.stats.lines += len(lines)
                 yield lines

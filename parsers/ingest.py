@@ -20,9 +20,10 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 import pandas as pd
+import pyarrow as pa
 
 from parsers.config import load_custom_formats
-from parsers.discovery import STDIN, LineReader, Source, bisect_offset, discover
+from parsers.discovery import NO_LINES, STDIN, LineReader, Source, bisect_offset, discover
 from parsers.errors import UserError
 from parsers.chunks import parse_chunk
 from parsers.formats import FormatPlan, LineFormat, empty_fields, named_formats, plan_formats
@@ -106,7 +107,7 @@ def _zone(tz: str | None) -> str:
 class _Carry:
     """What one chunk hands the next: the held-back event's lines, and the last time seen."""
 
-    lines: list[str]
+    lines: pa.LargeStringArray
     first_line: int
     last_time: pd.Timestamp | None = None
 
@@ -135,22 +136,26 @@ def _service(source: Source) -> str:
     return "stdin" if source.path == STDIN else service_for_path(source.path, source.root)
 
 
-def _chunks(blocks: Iterator[list[str]], size: int) -> Iterator[tuple[list[str], bool]]:
-    """Lists of at most `size` lines, each with whether it is the source's last."""
-    buffer: list[str] = []
+def _chunks(blocks: Iterator[pa.LargeStringArray], size: int) -> Iterator[tuple[pa.LargeStringArray, bool]]:
+    """Runs of at most `size` lines, each with whether it is the source's last."""
+    buffer = NO_LINES
     for block in blocks:
-        buffer.extend(block)
+        buffer = _joined(buffer, block)
         while len(buffer) > size:
-            yield buffer[:size], False
-            buffer = buffer[size:]
+            yield buffer.slice(0, size), False
+            buffer = buffer.slice(size)
     yield buffer, True
+
+
+def _joined(first: pa.LargeStringArray, second: pa.LargeStringArray) -> pa.LargeStringArray:
+    return pa.concat_arrays([first, second]) if len(first) and len(second) else first if len(first) else second
 
 
 _BISECT_FROM = 32 << 20  # smaller files are read whole: parsing them costs less than the seeks
 _BISECT_RESOLUTION = 1 << 20  # bytes: the bisection stops this close to the first line in the window
 
 
-def _skip_before_since(reader: LineReader, first_block: list[str], plan: FormatPlan, ctx: TimeContext,
+def _skip_before_since(reader: LineReader, first_block: pa.LargeStringArray, plan: FormatPlan, ctx: TimeContext,
                        options: ParseOptions) -> int | None:
     """With --since on a large, plain, time-sorted file, jump over what lies before it without parsing it:
     bisect by byte offset, then count (not read) the lines passed over. None when nothing was skipped."""
@@ -196,7 +201,7 @@ def _batches(reader, stats, ctx, settings: ReadSettings, plans, part: Part) -> I
     options = settings.options
     size = max(1, options.batch_lines)
     blocks = reader.blocks()
-    first_block = next(blocks, [])
+    first_block = next(blocks, NO_LINES)
     plan = part.plan
     if plan is None and part.large:
         plan = plan_formats(first_block, settings.forced, settings.custom)
@@ -211,17 +216,17 @@ def _batches(reader, stats, ctx, settings: ReadSettings, plans, part: Part) -> I
     skipped = _skip_before_since(reader, first_block, plan, ctx, options) if part.start == 0 else None
     if skipped is not None:
         blocks = reader.blocks()
-        first_block = next(blocks, [])
+        first_block = next(blocks, NO_LINES)
         next_line = skipped + 1
-    carry = _Carry([], next_line)
+    carry = _Carry(NO_LINES, next_line)
     pending: pd.DataFrame | None = None  # one batch held back so that the last one can say last=True
     formats_read: Counter[str] = Counter()  # the source's format is the one that read most of its lines
     for new_lines, is_last in _chunks(itertools.chain([first_block], blocks), size):
-        lines = carry.lines + new_lines
-        first = carry.first_line if carry.lines else next_line
+        lines = _joined(carry.lines, new_lines)
+        first = carry.first_line if len(carry.lines) else next_line
         next_line += len(new_lines)
         events, held = parse_chunk(lines, first, plan, ctx, hold_last=not is_last and len(carry.lines) < size)
-        carry = _Carry(lines[len(lines) - held:] if held else [], first + len(lines) - held, carry.last_time)
+        carry = _Carry(lines.slice(len(lines) - held) if held else NO_LINES, first + len(lines) - held, carry.last_time)
         formats_read.update(events.groupby("format", sort=False)["lines"].sum().to_dict())
         events = _finish(events, reader.source, stats, carry, options)
         for piece in _slices(events, size):

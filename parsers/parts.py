@@ -15,7 +15,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field, replace
 
 from parsers.chunks import UNKNOWN, event_starts
-from parsers.discovery import STDIN, LineReader, Source
+from parsers.discovery import NO_LINES, STDIN, LineReader, Source
 from parsers.formats import FormatPlan, LineFormat, plan_formats
 from parsers.records import ParseOptions, SourceStats
 from parsers.timestamps import YEARLESS_SPECS, TimeContext
@@ -116,7 +116,7 @@ def _splittable_plan(source: Source, settings: ReadSettings) -> FormatPlan | Non
     try:
         if reader.error or reader.binary or not reader.seekable:
             return None
-        head = next(reader.blocks(), [])
+        head = next(reader.blocks(), NO_LINES)
     finally:
         reader.close()
     plan = plan_formats(head, settings.forced, settings.custom)

@@ -40,3 +40,38 @@ def test_any_input_is_read_without_error_and_every_line_counted(lines, raw, batc
     assert all(len(b.events) <= batch for b in batches)
     for b in batches:
         assert b.events["line"].is_monotonic_increasing
+
+
+_BYTES = st.lists(st.one_of(st.sampled_from([b"\n", b"\r\n", b"\r", b"\xc3\xa9", b"\xe4\xb8\xad", b"\xff", b"\xc3",
+                                             b"\xe2\x82", b"\xef\xbb\xbf", b""]), st.binary(max_size=12)),
+                  max_size=40).map(b"".join)
+
+
+@settings(max_examples=150, deadline=None)
+@given(data=_BYTES, block=st.integers(1, 48))
+def test_lines_read_in_blocks_are_the_file_split_at_its_newlines(data, block):
+    """Lines are split by Arrow and decoded by Python only when they are not UTF-8: either way they are the
+    file's bytes split at each newline (CRLF as one), undecodable bytes replaced and counted, whatever the block
+    size."""
+    from unittest import mock
+
+    from parsers import discovery
+    from parsers.discovery import LineReader, Source
+    from parsers.records import SourceStats
+
+    data = b"x" + data  # (a first byte that is no compression magic and no byte-order mark)
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "bytes.log"
+        path.write_bytes(data)
+        stats = SourceStats(path=str(path))
+        with mock.patch.object(discovery, "_BLOCK", block):
+            reader = LineReader(Source(str(path)), stats)
+            lines = [line for array in reader.blocks() for line in array.to_pylist()]
+            reader.close()
+    expected = data.replace(b"\r\n", b"\n").split(b"\n")
+    if expected[-1] == b"":
+        expected.pop()
+    assert lines == [line.decode("utf-8", errors="replace") for line in expected]
+    assert stats.lines == len(expected)
+    assert stats.bytes_undecodable == sum(line.decode("utf-8", errors="replace").count("\ufffd")
+                                          - line.decode("utf-8", errors="ignore").count("\ufffd") for line in expected)
