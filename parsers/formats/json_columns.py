@@ -103,6 +103,8 @@ def coalesce(table: pa.Table, keys: tuple[str, ...], index: pd.Index) -> pd.Seri
         if text is None:
             continue
         take = missing & (text != "").to_numpy()
+        if take.all():
+            return text  # (the common case: the first key present holds every row's value)
         if take.any():
             out[take] = text[take]
             missing &= ~take

@@ -146,7 +146,8 @@ class JsonFormat:
 
 def _from_table(table, index: pd.Index, ctx: TimeContext) -> pd.DataFrame:
     out: dict[str, pd.Series] = {}
-    out["time"] = parse_mixed_times(time_column(table, TIME_KEYS, index), ctx)
+    if not ctx.skip:  # (else fields_frame leaves it NaT: the column is not even gathered)
+        out["time"] = parse_mixed_times(time_column(table, TIME_KEYS, index), ctx)
     out["level"] = normalise_levels(coalesce(table, LEVEL_KEYS, index))
     for name, keys in (("logger", LOGGER_KEYS), ("service", SERVICE_KEYS), ("host", HOST_KEYS), ("trace_id", TRACE_KEYS)):
         out[name] = coalesce(table, keys, index).str.strip()
