@@ -14,6 +14,8 @@ from collections import Counter
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field, replace
 
+import numpy as np
+
 from parsers.chunks import UNKNOWN, event_starts
 from parsers.discovery import NO_LINES, STDIN, LineReader, Source
 from parsers.formats import FormatPlan, LineFormat, plan_formats
@@ -128,25 +130,42 @@ def _splittable_plan(source: Source, settings: ReadSettings) -> FormatPlan | Non
 
 
 def _cuts(path: str, size: int, plan: FormatPlan, ctx: TimeContext, part_bytes: int) -> Iterator[tuple[int, int]]:
-    """(offset, line number) of each cut: the first event-opening line at or after every `part_bytes`."""
+    """(offset, line number) of each cut: the first event-opening line at or after every `part_bytes`.
+
+    The first cut is found alone, so that its part can go to a worker at once; the others together: reading a
+    window's lines has a fixed cost of some milliseconds (formats, times, frames), whatever their number."""
+    targets = list(range(part_bytes, size - part_bytes // 2 + 1, part_bytes))
     last = 0
     newlines = 0  # newlines in [0, counted)
     counted = 0
     with open(path, "rb") as fh:
-        target = part_bytes
-        while target <= size - part_bytes // 2:
-            newlines += _count_newlines(fh, counted, target)
-            counted = target
-            for window_bytes in _WINDOWS:  # most lines open an event: a small window nearly always holds one
-                fh.seek(target)
-                window = fh.read(min(window_bytes, part_bytes))
-                found = _first_start(window, plan, ctx)
-                if found is not None or window_bytes >= part_bytes:
-                    break
-            if found is not None and target + found > last:
-                last = target + found
-                yield last, newlines + window.count(b"\n", 0, found) + 1
-            target += part_bytes
+        for batch in (targets[:1], targets[1:]):
+            for target, (found, window) in zip(batch, _window_starts(fh, batch, plan, ctx, part_bytes)):
+                newlines += _count_newlines(fh, counted, target)
+                counted = target
+                if found is not None and target + found > last:
+                    last = target + found
+                    yield last, newlines + window.count(b"\n", 0, found) + 1
+
+
+def _window_starts(fh, targets: list[int], plan: FormatPlan, ctx: TimeContext,
+                   part_bytes: int) -> list[tuple[int | None, bytes]]:
+    """For each offset, the window read from it and where in it the first event-opening line begins (None:
+    nowhere). Most lines open an event, so a small window nearly always holds one; a larger one is read
+    for the others."""
+    found: list[tuple[int | None, bytes]] = [(None, b"")] * len(targets)
+    pending = list(range(len(targets)))
+    for window_bytes in _WINDOWS:
+        windows = []
+        for i in pending:
+            fh.seek(targets[i])
+            windows.append(fh.read(min(window_bytes, part_bytes)))
+        for i, window, start in zip(pending, windows, _first_starts(windows, plan, ctx)):
+            found[i] = (start, window)
+        pending = [i for i in pending if found[i][0] is None]
+        if not pending or window_bytes >= part_bytes:
+            break
+    return found
 
 
 def _count_newlines(fh, start: int, end: int) -> int:
@@ -161,18 +180,23 @@ def _count_newlines(fh, start: int, end: int) -> int:
     return count
 
 
-def _first_start(window: bytes, plan: FormatPlan, ctx: TimeContext) -> int | None:
-    """Offset in `window` of the first whole line that opens an event with a time, if any."""
-    first = window.find(b"\n") + 1
-    last = window.rfind(b"\n")
-    if first <= 0 or last < first:
-        return None
-    raw = window[first:last].split(b"\n")
-    lines = [line.decode("utf-8", errors="replace").rstrip("\r") for line in raw]
-    starts = event_starts(lines, plan, ctx).nonzero()[0]
-    if not len(starts):
-        return None
-    return first + sum(len(line) + 1 for line in raw[: int(starts[0])])
+def _first_starts(windows: list[bytes], plan: FormatPlan, ctx: TimeContext) -> list[int | None]:
+    """Offset in each window of its first whole line that opens an event with a time, if any. The lines of all
+    the windows are read in one go: whether a line opens an event depends on that line alone (the plans that
+    can be cut have no envelope and no year-less times)."""
+    pieces = []
+    for window in windows:
+        first, last = window.find(b"\n") + 1, window.rfind(b"\n")
+        pieces.append((first, window[first:last].split(b"\n") if 0 < first <= last else []))
+    lines = [line.decode("utf-8", errors="replace").rstrip("\r") for _, raw in pieces for line in raw]
+    starts = event_starts(lines, plan, ctx) if lines else np.zeros(0, dtype=bool)
+    out: list[int | None] = []
+    at = 0
+    for first, raw in pieces:
+        hits = np.flatnonzero(starts[at : at + len(raw)])
+        at += len(raw)
+        out.append(first + sum(len(line) + 1 for line in raw[: int(hits[0])]) if len(hits) else None)
+    return out
 
 
 @dataclass
