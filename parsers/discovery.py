@@ -26,6 +26,7 @@ from parsers.records import SourceStats
 STDIN = "<stdin>"
 NO_LINES = pa.array([], type=pa.large_string())
 _BLOCK = 4 << 20  # bytes read at a time
+_HEAD = 8192  # bytes read first, to tell text from binary and compressed streams
 _MAX_LINE = 16 << 20  # a "line" longer than this is cut (and the cut counted in a warning)
 _MAGIC = ((b"\x1f\x8b", "gz"), (b"BZh", "bz2"), (b"\xfd7zXZ\x00", "xz"), (b"\x28\xb5\x2f\xfd", "zst"))
 _ROTATION_NUMBER = re.compile(r"^(?P<base>.*?)\.(?P<n>\d{1,3})(?:\.(?:gz|bz2|xz|zst|zstd))?$")
@@ -188,6 +189,13 @@ def bisect_offset(path: str, since, time_of, resolution: int = 1 << 20) -> int:
     return low
 
 
+def _as_lines(pieces: list[str] | pa.LargeStringArray) -> pa.LargeStringArray:
+    """Text split at its newlines, as lines: the empty piece after a final newline is no line."""
+    if not isinstance(pieces, pa.Array):
+        pieces = pa.array(pieces, type=pa.large_string())
+    return pieces.slice(0, len(pieces) - 1) if len(pieces) and pieces[-1].as_py() == "" else pieces
+
+
 def looks_binary(head: bytes) -> bool:
     """NUL bytes (outside UTF-16 text) or many control characters mean this is not a text log."""
     if not head or head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
@@ -218,7 +226,7 @@ class LineReader:
             self._stream, self.compression = _open(source)
             if start:
                 self._stream.seek(start)
-            self._head = self._read(8192)
+            self._head = self._read(_HEAD)
         except _CORRUPT as exc:
             self.error = f"could not be read ({exc.__class__.__name__}: {exc})"
             self._head = b""
@@ -287,10 +295,8 @@ class LineReader:
                                                      pa.py_buffer(data))
             whole.validate(full=True)
         except pa.ArrowInvalid:
-            split = self._decode(data, None).split("\n")
-            return pa.array(split[:-1] if split[-1] == "" else split, type=pa.large_string())
-        lines = pc.split_pattern(whole, "\n").flatten()
-        return lines.slice(0, len(lines) - 1) if data.endswith(b"\n") or not data else lines
+            return _as_lines(self._decode(data, None).split("\n"))
+        return _as_lines(pc.split_pattern(whole, "\n").flatten())
 
     def blocks(self) -> Iterator[pa.LargeStringArray]:
         """The lines (no line ends) as Arrow strings, a few megabytes at a time, in file order."""
@@ -317,11 +323,10 @@ class LineReader:
                 # One incremental decoder for the whole stream: it keeps a code unit cut by a block edge.
                 text = carry + self._decode(pending, decoder, final=exhausted)
                 pending = b""
-                split = text.replace("\r\n", "\n").split("\n")
-                carry = "" if exhausted else split.pop()
-                if exhausted and split and split[-1] == "":
-                    split.pop()
-                lines = pa.array(split, type=pa.large_string())
+                text = text.replace("\r\n", "\n")
+                cut = len(text) if exhausted else text.rfind("\n") + 1
+                text, carry = text[:cut], text[cut:]
+                lines = _as_lines(text.split("\n"))
             else:
                 cut = len(pending) if exhausted else pending.rfind(b"\n") + 1
                 if cut == 0 and len(pending) > _MAX_LINE:

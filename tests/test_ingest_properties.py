@@ -48,8 +48,8 @@ _BYTES = st.lists(st.one_of(st.sampled_from([b"\n", b"\r\n", b"\r", b"\xc3\xa9",
 
 
 @settings(max_examples=150, deadline=None)
-@given(data=_BYTES, block=st.integers(1, 48))
-def test_lines_read_in_blocks_are_the_file_split_at_its_newlines(data, block):
+@given(data=_BYTES, block=st.integers(1, 48), head=st.integers(1, 48))
+def test_lines_read_in_blocks_are_the_file_split_at_its_newlines(data, block, head):
     """Lines are split by Arrow and decoded by Python only when they are not UTF-8: either way they are the
     file's bytes split at each newline (CRLF as one), undecodable bytes replaced and counted, whatever the block
     size."""
@@ -64,7 +64,7 @@ def test_lines_read_in_blocks_are_the_file_split_at_its_newlines(data, block):
         path = Path(tmp) / "bytes.log"
         path.write_bytes(data)
         stats = SourceStats(path=str(path))
-        with mock.patch.object(discovery, "_BLOCK", block):
+        with mock.patch.object(discovery, "_BLOCK", block), mock.patch.object(discovery, "_HEAD", head):
             reader = LineReader(Source(str(path)), stats)
             lines = [line for array in reader.blocks() for line in array.to_pylist()]
             reader.close()
@@ -75,3 +75,25 @@ def test_lines_read_in_blocks_are_the_file_split_at_its_newlines(data, block):
     assert stats.lines == len(expected)
     assert stats.bytes_undecodable == sum(line.decode("utf-8", errors="replace").count("\ufffd")
                                           - line.decode("utf-8", errors="ignore").count("\ufffd") for line in expected)
+
+
+@settings(max_examples=80, deadline=None)
+@given(text=st.lists(st.sampled_from(["\n", "\r\n", "\r", "é", "中", "😀", "a", " ", "\x00"]), max_size=40).map("".join),
+       block=st.integers(1, 48), head=st.integers(2, 48))
+def test_utf16_lines_read_in_blocks_are_the_text_split_at_its_newlines(text, block, head):
+    """UTF-16 takes Python's incremental decoder: a code unit or a CRLF cut by a block edge is joined again."""
+    from unittest import mock
+
+    from parsers import discovery
+    from parsers.discovery import LineReader, Source
+    from parsers.records import SourceStats
+
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "wide.log"
+        path.write_bytes("x".encode("utf-16") + text.encode("utf-16-le"))  # (a BOM, then the text)
+        with mock.patch.object(discovery, "_BLOCK", block), mock.patch.object(discovery, "_HEAD", head):
+            reader = LineReader(Source(str(path)), SourceStats(path=str(path)))
+            lines = [line for array in reader.blocks() for line in array.to_pylist()]
+            reader.close()
+    expected = ("x" + text).replace("\r\n", "\n").split("\n")
+    assert lines == (expected[:-1] if expected[-1] == "" else expected)
