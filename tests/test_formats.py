@@ -90,6 +90,20 @@ def test_json_lines_common_keys_pino_levels_and_error_stack(tmp_path):
     assert events["host"][1] == "node-2" and events["logger"][1] == "cart-db"
 
 
+def test_json_stamps_with_and_without_a_zone_each_keep_their_meaning(tmp_path):
+    """Arrow would read these whole-second stamps as one zone-less timestamp column (the zoned ones moved to
+    UTC): with --tz elsewhere than UTC, the zoned ones were then shifted again."""
+    path = write(tmp_path, "api.jsonl", """\
+{"ts":"2024-03-05T14:02:11+01:00","level":"info","msg":"request served"}
+{"ts":"2024-03-05T14:02:12Z","level":"info","msg":"request served"}
+{"ts":"2024-03-05T14:02:13","level":"info","msg":"request served"}
+""")
+    events, stats = read_one(path, tz="America/New_York")
+    assert events["time"].tolist() == [ts("2024-03-05T13:02:11Z"), ts("2024-03-05T14:02:12Z"),
+                                       ts("2024-03-05T19:02:13Z")]
+    assert stats.timezone_assumed == "America/New_York"
+
+
 def test_journalctl_json_export(tmp_path):
     path = write(tmp_path, "journal.json", """\
 {"__REALTIME_TIMESTAMP":"1709647331482123","PRIORITY":"3","_HOSTNAME":"web1","SYSLOG_IDENTIFIER":"nginx","_SYSTEMD_UNIT":"nginx.service","MESSAGE":"bind() to 0.0.0.0:80 failed (98: Address already in use)"}

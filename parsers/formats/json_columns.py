@@ -24,14 +24,25 @@ def read_table(texts: pd.Series) -> pa.Table | None:
     """The lines as an Arrow table (one row per line), or None when Arrow cannot read them as one block."""
     try:
         data = _joined(texts)
-        table = pa_json.read_json(
-            pa.BufferReader(data),
-            read_options=pa_json.ReadOptions(block_size=data.size + 1),
-            parse_options=pa_json.ParseOptions(newlines_in_values=False),
-        )
+        table = _read(data)
+        # Arrow reads whole-second ISO stamps as timestamps, converting those with a zone to UTC and keeping those
+        # without one as they are, in one zone-less type: which was which is lost, and depends on the other
+        # lines of the block. Such columns are read again as the text they are, for the time reader to judge.
+        stamped = [f.name for f in table.schema if pa.types.is_timestamp(f.type)]
+        if stamped:
+            table = _read(data, pa.schema([(name, pa.string()) for name in stamped]))
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError, pa.ArrowTypeError):
         return None
     return table if table.num_rows == len(texts) else None
+
+
+def _read(data: pa.Buffer, schema: pa.Schema | None = None) -> pa.Table:
+    return pa_json.read_json(
+        pa.BufferReader(data),
+        read_options=pa_json.ReadOptions(block_size=data.size + 1),
+        parse_options=pa_json.ParseOptions(newlines_in_values=False, explicit_schema=schema,
+                                           unexpected_field_behavior="infer"),
+    )
 
 
 def _joined(texts: pd.Series) -> pa.Buffer:
