@@ -26,6 +26,7 @@ TASK_FILES = 64  # small files read by one task (a directory of ten thousand thr
 TASK_BYTES = 16 << 20  # and at most about this much of them
 LARGE_FILE_BYTES = 1 << 20  # a file this large has a task of its own, and may be cut into parts
 _WINDOWS = (1 << 14, 1 << 18)  # bytes searched after a cut point for a line that opens an event
+CUT_BATCH = 16  # cut points whose windows are read together
 
 
 @dataclass(frozen=True)
@@ -132,28 +133,29 @@ def _splittable_plan(source: Source, settings: ReadSettings) -> FormatPlan | Non
 def _cuts(path: str, size: int, plan: FormatPlan, ctx: TimeContext, part_bytes: int) -> Iterator[tuple[int, int]]:
     """(offset, line number) of each cut: the first event-opening line at or after every `part_bytes`.
 
-    The first cut is found alone, so that its part can go to a worker at once; the others together: reading a
-    window's lines has a fixed cost of some milliseconds (formats, times, frames), whatever their number."""
+    The windows after the cut points are read a few at a time (CUT_BATCH): reading lines has a fixed cost of
+    some milliseconds (formats, times, frames) whatever their number, and a batch holds its windows' bytes."""
     targets = list(range(part_bytes, size - part_bytes // 2 + 1, part_bytes))
     last = 0
     newlines = 0  # newlines in [0, counted)
     counted = 0
     with open(path, "rb") as fh:
-        for batch in (targets[:1], targets[1:]):
-            for target, (found, window) in zip(batch, _window_starts(fh, batch, plan, ctx, part_bytes)):
+        for at in range(0, len(targets), CUT_BATCH):
+            batch = targets[at : at + CUT_BATCH]
+            for target, found in zip(batch, _window_starts(fh, batch, plan, ctx, part_bytes)):
                 newlines += _count_newlines(fh, counted, target)
                 counted = target
-                if found is not None and target + found > last:
-                    last = target + found
-                    yield last, newlines + window.count(b"\n", 0, found) + 1
+                if found is not None and target + found[0] > last:
+                    last = target + found[0]
+                    yield last, newlines + found[1] + 1
 
 
 def _window_starts(fh, targets: list[int], plan: FormatPlan, ctx: TimeContext,
-                   part_bytes: int) -> list[tuple[int | None, bytes]]:
-    """For each offset, the window read from it and where in it the first event-opening line begins (None:
-    nowhere). Most lines open an event, so a small window nearly always holds one; a larger one is read
-    for the others."""
-    found: list[tuple[int | None, bytes]] = [(None, b"")] * len(targets)
+                   part_bytes: int) -> list[tuple[int, int] | None]:
+    """For each offset, where in the window read from it the first event-opening line begins and how many
+    newlines come before it there (None: no such line). Most lines open an event, so a small window nearly
+    always holds one; a larger one is read for the others."""
+    found: list[tuple[int, int] | None] = [None] * len(targets)
     pending = list(range(len(targets)))
     for window_bytes in _WINDOWS:
         windows = []
@@ -161,8 +163,8 @@ def _window_starts(fh, targets: list[int], plan: FormatPlan, ctx: TimeContext,
             fh.seek(targets[i])
             windows.append(fh.read(min(window_bytes, part_bytes)))
         for i, window, start in zip(pending, windows, _first_starts(windows, plan, ctx)):
-            found[i] = (start, window)
-        pending = [i for i in pending if found[i][0] is None]
+            found[i] = None if start is None else (start, window.count(b"\n", 0, start))
+        pending = [i for i in pending if found[i] is None]
         if not pending or window_bytes >= part_bytes:
             break
     return found
@@ -183,7 +185,7 @@ def _count_newlines(fh, start: int, end: int) -> int:
 def _first_starts(windows: list[bytes], plan: FormatPlan, ctx: TimeContext) -> list[int | None]:
     """Offset in each window of its first whole line that opens an event with a time, if any. The lines of all
     the windows are read in one go: whether a line opens an event depends on that line alone (the plans that
-    can be cut have no envelope and no year-less times)."""
+    can be cut have no envelope and no year-less times, and JSON times are read from their text)."""
     pieces = []
     for window in windows:
         first, last = window.find(b"\n") + 1, window.rfind(b"\n")

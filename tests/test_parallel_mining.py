@@ -164,3 +164,27 @@ def test_reading_no_times_changes_nothing_but_the_times(logs):
         {t: (i.text, i.count, i.level, i.examples) for t, i in untimed_catalog.items()}
     assert [(s.path, s.format, s.lines, s.lines_unparsed) for s in timed.sources] == \
         [(s.path, s.format, s.lines, s.lines_unparsed) for s in untimed.sources]
+
+
+def test_cut_points_do_not_depend_on_how_many_windows_are_read_together(tmp_path, monkeypatch):
+    """Cut windows are read in batches; a line's reading must not depend on the other windows of its batch
+    (JSON stamps Arrow would type as timestamps or not depending on their neighbours: minute-only ones beside
+    fractional and zoned ones)."""
+    from parsers import parts
+    from parsers.discovery import discover
+    from parsers.ingest import read_settings
+    from parsers.parts import plan_tasks
+
+    stamps = ["2024-03-10T09:%02d" % (i % 60) for i in range(12000)] + \
+             ["2024-03-10T10:00:%02d%s" % (i % 60, (".250Z", "+01:00", "")[i % 3]) for i in range(12000)]
+    (tmp_path / "api.jsonl").write_text("".join(
+        '{"ts":"%s","level":"info","msg":"request %d served in %d ms"}\n' % (stamp, i, i % 97)
+        for i, stamp in enumerate(stamps)))
+    settings = read_settings(ParseOptions(tz="America/New_York", part_bytes=50_000))
+
+    def cuts():
+        return [(p.start, p.end, p.first_line) for t in plan_tasks(discover([str(tmp_path)]), settings) for p in t.parts]
+
+    batched = cuts()
+    monkeypatch.setattr(parts, "CUT_BATCH", 1)
+    assert cuts() == batched and len(batched) > 10
