@@ -70,7 +70,7 @@ def raise_nothing_readable() -> None:
 def read_settings(options: ParseOptions) -> ReadSettings:
     """The options resolved once per run: custom formats loaded, a forced format and the zone checked."""
     if not options.read_times and (options.since is not None or options.until is not None):
-        raise ValueError("--since and --until need the times read (ParseOptions.read_times)")
+        raise ValueError("ParseOptions.since and .until need the times read (read_times=True)")
     custom = load_custom_formats(options.config_path)
     return ReadSettings(options, _zone(options.tz), _forced_format(options.format, custom), custom)
 
@@ -140,15 +140,19 @@ def _chunks(blocks: Iterator[pa.LargeStringArray], size: int) -> Iterator[tuple[
     """Runs of at most `size` lines, each with whether it is the source's last."""
     buffer = NO_LINES
     for block in blocks:
-        buffer = _joined(buffer, block)
+        buffer = _concat_lines(buffer, block)
         while len(buffer) > size:
             yield buffer.slice(0, size), False
             buffer = buffer.slice(size)
     yield buffer, True
 
 
-def _joined(first: pa.LargeStringArray, second: pa.LargeStringArray) -> pa.LargeStringArray:
-    return pa.concat_arrays([first, second]) if len(first) and len(second) else first if len(first) else second
+def _concat_lines(first: pa.LargeStringArray, second: pa.LargeStringArray) -> pa.LargeStringArray:
+    if not len(first):
+        return second
+    if not len(second):
+        return first
+    return pa.concat_arrays([first, second])
 
 
 _BISECT_FROM = 32 << 20  # smaller files are read whole: parsing them costs less than the seeks
@@ -222,7 +226,7 @@ def _batches(reader, stats, ctx, settings: ReadSettings, plans, part: Part) -> I
     pending: pd.DataFrame | None = None  # one batch held back so that the last one can say last=True
     formats_read: Counter[str] = Counter()  # the source's format is the one that read most of its lines
     for new_lines, is_last in _chunks(itertools.chain([first_block], blocks), size):
-        lines = _joined(carry.lines, new_lines)
+        lines = _concat_lines(carry.lines, new_lines)
         first = carry.first_line if len(carry.lines) else next_line
         next_line += len(new_lines)
         events, held = parse_chunk(lines, first, plan, ctx, hold_last=not is_last and len(carry.lines) < size)
@@ -252,15 +256,8 @@ def _finish(events: pd.DataFrame, source: Source, stats: SourceStats, carry: _Ca
         stats.lines_unparsed += int(events["lines_unparsed"].sum())
     else:
         stats.lines_unparsed += int(events.loc[~events["parsed"], "lines"].sum())
-    no_time = events["time"].isna() if options.read_times else pd.Series(False, index=events.index)
-    stats.lines_without_time += int(no_time.sum())
-    if no_time.any():
-        filled = events["time"].ffill()
-        if carry.last_time is not None:
-            filled = filled.fillna(carry.last_time)
-        events["time"] = filled.bfill()
-    if events["time"].notna().any():
-        carry.last_time = events["time"].dropna().iloc[-1]
+    if options.read_times:
+        _fill_times(events, stats, carry)
     no_level = events["level"] == ""
     if no_level.any():
         events.loc[no_level, "level"] = infer_levels(events.loc[no_level, "message"])
@@ -276,6 +273,19 @@ def _finish(events: pd.DataFrame, source: Source, stats: SourceStats, carry: _Ca
     if extra:
         events["trace_id"] = events["trace_id"].fillna("").astype("str")
     return events[list(EVENT_COLUMNS) + extra].reset_index(drop=True)
+
+
+def _fill_times(events: pd.DataFrame, stats: SourceStats, carry: _Carry) -> None:
+    """An event without a time takes the one before it (the one after it at the start of a source)."""
+    no_time = events["time"].isna()
+    stats.lines_without_time += int(no_time.sum())
+    if no_time.any():
+        filled = events["time"].ffill()
+        if carry.last_time is not None:
+            filled = filled.fillna(carry.last_time)
+        events["time"] = filled.bfill()
+    if events["time"].notna().any():
+        carry.last_time = events["time"].dropna().iloc[-1]
 
 
 def _window(events: pd.DataFrame, stats: SourceStats, options: ParseOptions) -> pd.DataFrame:

@@ -435,5 +435,5 @@ def test_no_batch_holds_more_events_than_batch_lines_when_events_are_held_back(t
 def test_a_time_window_needs_the_times_read(tmp_path):
     write(tmp_path, "app.log", "2026-11-20 06:00:00,001 INFO started\n")
     since = datetime(2026, 11, 20, tzinfo=timezone.utc)
-    with pytest.raises(ValueError, match="--since"):
+    with pytest.raises(ValueError, match="since and .until need the times"):
         list(read_logs([str(tmp_path)], ParseOptions(since=since, read_times=False)))

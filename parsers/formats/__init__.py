@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import pandas as pd
+import pyarrow as pa
 
 from parsers.formats.base import FIELDS, LineFormat, RegexFormat, empty_fields
 from parsers.formats.builtin import BUILTIN_FORMATS
@@ -51,7 +53,7 @@ class FormatPlan:
     shares: dict[str, float] = field(default_factory=dict)
 
 
-def plan_formats(sample: list[str], forced: LineFormat | None = None,
+def plan_formats(sample: Sequence[str] | pa.LargeStringArray, forced: LineFormat | None = None,
                  custom: tuple[RegexFormat, ...] = (), previous: FormatPlan | None = None) -> FormatPlan:
     """How to read a file, from a sample of its first lines. `previous` (the plan of a sibling file, say
     the last rotation) is reused when its main format still reads nearly all the sample: choosing afresh

@@ -93,8 +93,9 @@ def _to_frame(rows: list[tuple], index: list, ctx: TimeContext) -> pd.DataFrame:
     if not rows:
         return fields_frame(pd.Index(index))
     raw = pd.DataFrame(rows, index=pd.Index(index), columns=_COLUMNS[:-1], dtype=object)
-    times = raw["time"].map(lambda v: v if isinstance(v, str) else (repr(v) if v is not None else None))
-    out["time"] = parse_mixed_times(times, ctx)
+    if not ctx.skip:
+        times = raw["time"].map(lambda v: v if isinstance(v, str) else (repr(v) if v is not None else None))
+        out["time"] = parse_mixed_times(times, ctx)
     out["level"] = normalise_levels(raw["level"].map(lambda v: None if v is None else str(v)))
     for column in ("message", "logger", "service", "host", "trace_id"):
         out[column] = raw[column].astype("str").str.strip() if column != "message" else raw[column].astype("str")
