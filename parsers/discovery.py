@@ -291,7 +291,7 @@ class LineReader:
         again for parsing). Bytes that are not UTF-8 take the decoder's way, replaced and counted."""
         data = data.replace(b"\r\n", b"\n") if b"\r" in data else data
         try:
-            whole = pa.LargeStringArray.from_buffers(1, pa.py_buffer(struct.pack("<2q", 0, len(data))),
+            whole = pa.LargeStringArray.from_buffers(1, pa.py_buffer(struct.pack("=2q", 0, len(data))),
                                                      pa.py_buffer(data))
             whole.validate(full=True)
         except pa.ArrowInvalid:
