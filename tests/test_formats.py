@@ -104,6 +104,20 @@ def test_json_stamps_with_and_without_a_zone_each_keep_their_meaning(tmp_path):
     assert stats.timezone_assumed == "America/New_York"
 
 
+def test_zap_json_with_fractional_epoch_seconds(tmp_path):
+    """zap's default JSON encoder writes `ts` as float seconds: a non-whole float column once ended reading."""
+    path = write(tmp_path, "worker.jsonl", """\
+{"level":"info","ts":1709647331.482,"caller":"app/main.go:42","msg":"job done","attempt":2}
+{"level":"error","ts":1709647332.25,"caller":"app/main.go:57","msg":"job failed","attempt":3.5}
+{"level":"info","ts":1709647333,"caller":"app/main.go:42","msg":"job done","attempt":1}
+""")
+    events, stats = read_one(path)
+    assert stats.format == "json" and stats.lines_without_time == 0
+    assert events["time"].tolist() == [ts("2024-03-05T14:02:11.482Z"), ts("2024-03-05T14:02:12.25Z"),
+                                       ts("2024-03-05T14:02:13Z")]
+    assert events["level"].tolist() == ["INFO", "ERROR", "INFO"]
+
+
 def test_journalctl_json_export(tmp_path):
     path = write(tmp_path, "journal.json", """\
 {"__REALTIME_TIMESTAMP":"1709647331482123","PRIORITY":"3","_HOSTNAME":"web1","SYSLOG_IDENTIFIER":"nginx","_SYSTEMD_UNIT":"nginx.service","MESSAGE":"bind() to 0.0.0.0:80 failed (98: Address already in use)"}

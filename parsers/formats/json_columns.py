@@ -87,7 +87,7 @@ def as_text(values: pa.Array, index: pd.Index) -> pd.Series | None:
     if pa.types.is_floating(values.type):
         series = pd.Series(values.to_numpy(zero_copy_only=False), index=index)
         whole = series.notna() & (series == series.round())
-        text = series.astype("str").where(~whole, series.astype("Int64").astype("str"))
+        text = series.astype("str").where(~whole, series.where(whole).astype("Int64").astype("str"))
         return text.where(series.notna(), "")
     if not (pa.types.is_string(values.type) or pa.types.is_large_string(values.type)):
         values = pc.cast(values, pa.large_string())
