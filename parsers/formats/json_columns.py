@@ -20,15 +20,17 @@ _PRIMITIVE = (pa.types.is_string, pa.types.is_large_string, pa.types.is_integer,
               pa.types.is_boolean)
 
 
-def read_table(texts: pd.Series) -> pa.Table | None:
-    """The lines as an Arrow table (one row per line), or None when Arrow cannot read them as one block."""
+def read_table(texts: pd.Series, stamps_as_text: bool = True) -> pa.Table | None:
+    """The lines as an Arrow table (one row per line), or None when Arrow cannot read them as one block.
+
+    Arrow reads whole-second ISO stamps as timestamps, converting those with a zone to UTC and keeping those
+    without one as they are, in one zone-less type: which was which is lost, and depends on the other lines of
+    the block. With `stamps_as_text` such columns are read again (a second parse) as the text they are, for the
+    time reader to judge; a caller that reads no times leaves them as Arrow typed them."""
     try:
         data = _joined(texts)
         table = _read(data)
-        # Arrow reads whole-second ISO stamps as timestamps, converting those with a zone to UTC and keeping those
-        # without one as they are, in one zone-less type: which was which is lost, and depends on the other
-        # lines of the block. Such columns are read again as the text they are, for the time reader to judge.
-        stamped = [f.name for f in table.schema if pa.types.is_timestamp(f.type)]
+        stamped = [f.name for f in table.schema if pa.types.is_timestamp(f.type)] if stamps_as_text else []
         if stamped:
             table = _read(data, pa.schema([(name, pa.string()) for name in stamped]))
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError, pa.ArrowTypeError):

@@ -120,13 +120,13 @@ class JsonFormat:
 
     def count(self, lines: pd.Series) -> int:
         candidates = lines[search(lines, _JSON_LINE)]
-        if len(candidates) > 1 and read_table(candidates) is not None:
+        if len(candidates) > 1 and read_table(candidates, stamps_as_text=False) is not None:
             return len(candidates)
         return sum(isinstance(_loads_or_none(text), dict) for text in candidates)
 
     def parse(self, lines: pd.Series, ctx: TimeContext) -> pd.DataFrame:
         candidates = lines[search(lines, _JSON_LINE)]
-        table = read_table(candidates) if len(candidates) > 1 else None
+        table = read_table(candidates, stamps_as_text=not ctx.skip) if len(candidates) > 1 else None
         if table is not None:
             return _from_table(table, candidates.index, ctx)
         return self._line_by_line(candidates, ctx)
