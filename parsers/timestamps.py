@@ -151,7 +151,7 @@ def _iso_like(text: pd.Series, ctx: TimeContext) -> pd.Series:
     if search(text, _ISO_REWRITES).any():
         text = _iso_rewrite(text)
     zoned = search(text, _ZONE_AT_END.pattern)
-    out = pd.Series(pd.NaT, index=text.index, dtype="datetime64[ns, UTC]")
+    out = _unread(text)
     if zoned.all():
         return _read_iso(text, zoned=True)
     if zoned.any():
@@ -204,7 +204,7 @@ def _with_seconds_format(text: pd.Series, fmt: str, ctx: TimeContext, zoned: boo
     with_fraction = fmt.replace("%S", "%S.%f")
     if fraction.all():
         return _with_format(text, with_fraction, ctx, zoned)
-    out = pd.Series(pd.NaT, index=text.index, dtype="datetime64[ns, UTC]")
+    out = _unread(text)
     out[fraction] = _with_format(text[fraction], with_fraction, ctx, zoned)
     out[~fraction] = _with_format(text[~fraction], fmt, ctx, zoned)
     return out
@@ -235,7 +235,7 @@ def parse_times(raw: pd.Series, spec_name: str, ctx: TimeContext) -> pd.Series:
         return _unread(raw)
     text = _fix(raw.astype("str").str.strip(), r"\s\s+", " ")
     present = raw.notna() & (text != "")
-    out = pd.Series(pd.NaT, index=raw.index, dtype="datetime64[ns, UTC]")
+    out = _unread(raw)
     if not present.any():
         return out
     text = text[present]
@@ -302,7 +302,7 @@ def parse_mixed_times(raw: pd.Series, ctx: TimeContext) -> pd.Series:
     """Parse a column whose shapes may differ row to row (JSON `time` fields): classify, then parse per shape."""
     if ctx.skip:
         return _unread(raw)
-    out = pd.Series(pd.NaT, index=raw.index, dtype="datetime64[ns, UTC]")
+    out = _unread(raw)
     text = raw.astype("str").str.strip()
     remaining = raw.notna() & (text != "")
     numeric = remaining & fullmatch(text, r"\d{9,19}(?:\.\d+)?")
@@ -328,5 +328,6 @@ def parse_with_format(raw: pd.Series, fmt: str, ctx: TimeContext) -> pd.Series:
     return _with_format(text.where(raw.notna()), fmt, ctx, zoned=zoned)
 
 
-def _unread(raw: pd.Series) -> pd.Series:
-    return pd.Series(pd.NaT, index=raw.index, dtype="datetime64[ns, UTC]")
+def _unread(values: pd.Series) -> pd.Series:
+    """A time column for `values` with every time unread (NaT), to be filled where they can be read."""
+    return pd.Series(pd.NaT, index=values.index, dtype="datetime64[ns, UTC]")
